@@ -1,0 +1,45 @@
+//! The data worker's challenge proof (`CalculateChallengeProof`).
+
+use crate::{solve, Output, VdfError};
+use sha3::{Digest, Sha3_256};
+
+/// The difficulty at increment 0; each 4 increments lower it by one.
+pub const MAX_CHALLENGE_DIFFICULTY: u32 = 200_000;
+
+/// `200000 − increment/4`, never below 1.
+///
+/// The original computes this in `uint32` and wraps: 0 for increments 800000–800003 (which
+/// it cannot prove) and about 4.29 billion from 800004 on. qnode saturates at 1 instead,
+/// matching the original everywhere it is usable (every increment below 800000).
+pub fn challenge_difficulty(increment: u32) -> u32 {
+    MAX_CHALLENGE_DIFFICULTY.saturating_sub(increment / 4).max(1)
+}
+
+/// `SHA3-256(BE u32 core || challenge)`: the VDF input for one worker core.
+pub fn challenge_seed(challenge: &[u8], core: u32) -> [u8; 32] {
+    Sha3_256::new()
+        .chain_update(core.to_be_bytes())
+        .chain_update(challenge)
+        .finalize()
+        .into()
+}
+
+/// The 516-byte VDF output a data worker returns for `(challenge, core, increment)`.
+pub fn challenge_proof(challenge: &[u8], core: u32, increment: u32) -> Result<Output, VdfError> {
+    solve(&challenge_seed(challenge, core), challenge_difficulty(increment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn difficulty_follows_the_original_then_saturates() {
+        assert_eq!(challenge_difficulty(0), 200_000);
+        assert_eq!(challenge_difficulty(3), 200_000);
+        assert_eq!(challenge_difficulty(4), 199_999);
+        assert_eq!(challenge_difficulty(799_996), 1);
+        assert_eq!(challenge_difficulty(800_000), 1);
+        assert_eq!(challenge_difficulty(u32::MAX), 1);
+    }
+}

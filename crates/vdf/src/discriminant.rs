@@ -1,0 +1,188 @@
+//! The discriminant derived from a challenge, exactly as the original: 2048-bit `n` from
+//! SHA-256 in counter mode, moved to a residue class mod `M = 8·3·5·7·11·13`, then the
+//! smallest probable prime `n + M·i`, negated.
+//!
+//! Candidates are tested in the same order as the original, with GMP's own primality
+//! test, so the same prime comes out. We sieve deeper (primes below 2^20 instead of 2^16):
+//! that only drops candidates with a small factor, which the primality test would reject
+//! anyway, and saves about a fifth of the expensive tests.
+
+use rug::integer::{IsPrime, Order};
+use rug::{Assign, Integer};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, OnceLock};
+
+/// Bits of |d|.
+pub const DISCRIMINANT_BITS: u32 = 2048;
+const M: u32 = 8 * 3 * 5 * 7 * 11 * 13;
+const SIEVE_PRIME_LIMIT: u32 = 1 << 20;
+const WINDOW: usize = 1 << 16;
+
+/// The negative prime discriminant for `seed`.
+pub fn create_discriminant(seed: &[u8]) -> Integer {
+    let bytes = random_bytes_from_seed(seed, (DISCRIMINANT_BITS / 8) as usize + 2);
+    let (n_bytes, tail) = bytes.split_at(bytes.len() - 2);
+    let pick = usize::from(u16::from_be_bytes([tail[0], tail[1]]));
+    let residues = residues();
+    let residue = residues[pick % residues.len()];
+
+    let mut n = Integer::from_digits(n_bytes, Order::Msf);
+    n.set_bit(DISCRIMINANT_BITS - 1, true);
+    let rem = n.mod_u(M);
+    n += i64::from(residue) - i64::from(rem);
+
+    let sieve_primes = sieve_primes();
+    let mut composite = vec![false; WINDOW];
+    let mut candidate = Integer::new();
+    loop {
+        composite.fill(false);
+        for &(p, m_inverse) in sieve_primes {
+            // First i with p | n + M·i: i ≡ −n·M⁻¹ (mod p).
+            let neg_n = (p - n.mod_u(p)) % p;
+            let mut i = (u64::from(neg_n) * u64::from(m_inverse) % u64::from(p)) as usize;
+            while i < WINDOW {
+                composite[i] = true;
+                i += p as usize;
+            }
+        }
+        for (i, _) in composite.iter().enumerate().filter(|(_, &c)| !c) {
+            candidate.assign(&n + u64::from(M) * i as u64);
+            if candidate.is_probably_prime(1) != IsPrime::No {
+                return -candidate;
+            }
+        }
+        n += u64::from(M) * WINDOW as u64;
+    }
+}
+
+/// Memoised [`create_discriminant`]: verification recomputes the discriminant of the same
+/// challenge often (a frame and its re-broadcasts, a report and its retries), and the
+/// prime search dominates verification time.
+pub fn discriminant_cached(seed: &[u8]) -> Integer {
+    const CAPACITY: usize = 256;
+    static CACHE: OnceLock<Mutex<(HashMap<Vec<u8>, Integer>, VecDeque<Vec<u8>>)>> =
+        OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(d) = lock(cache).0.get(seed) {
+        return d.clone();
+    }
+    let d = create_discriminant(seed);
+    let mut guard = lock(cache);
+    let (map, order) = &mut *guard;
+    if map.insert(seed.to_vec(), d.clone()).is_none() {
+        order.push_back(seed.to_vec());
+        if order.len() > CAPACITY {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+    }
+    d
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The cache holds only finished values; a panic elsewhere cannot leave it torn.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// SHA-256(seed || BE u16 counter) for counter = 0, 1, …, truncated to `len` bytes.
+fn random_bytes_from_seed(seed: &[u8], len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 32);
+    let mut counter: u16 = 0;
+    while out.len() < len {
+        let mut h = Sha256::new();
+        h.update(seed);
+        h.update(counter.to_be_bytes());
+        out.extend_from_slice(&h.finalize());
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+/// The integers in [0, M) that are 7 mod 8 and coprime to 3·5·7·11·13, ascending.
+fn residues() -> &'static [u32] {
+    static R: OnceLock<Vec<u32>> = OnceLock::new();
+    R.get_or_init(|| {
+        (0..M)
+            .filter(|x| x % 8 == 7 && [3, 5, 7, 11, 13].iter().all(|p| x % p != 0))
+            .collect()
+    })
+}
+
+/// Primes 17 ≤ p < 2^20 with M⁻¹ mod p.
+fn sieve_primes() -> &'static [(u32, u32)] {
+    static P: OnceLock<Vec<(u32, u32)>> = OnceLock::new();
+    P.get_or_init(|| {
+        let limit = SIEVE_PRIME_LIMIT as usize;
+        let mut is_prime = vec![true; limit];
+        let mut p = 2;
+        while p * p < limit {
+            if is_prime[p] {
+                (p * p..limit).step_by(p).for_each(|j| is_prime[j] = false);
+            }
+            p += 1;
+        }
+        (17..limit as u32)
+            .filter(|&p| is_prime[p as usize])
+            .map(|p| (p, mod_inverse(M % p, p)))
+            .collect()
+    })
+}
+
+/// x⁻¹ mod p for prime p not dividing x, by Fermat.
+fn mod_inverse(x: u32, p: u32) -> u32 {
+    let (mut base, mut exp, mut acc) = (u64::from(x), p - 2, 1u64);
+    while exp > 0 {
+        if exp & 1 == 1 {
+            acc = acc * base % u64::from(p);
+        }
+        base = base * base % u64::from(p);
+        exp >>= 1;
+    }
+    acc as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn residue_table_has_the_original_size() {
+        assert_eq!(residues().len(), 5760);
+        assert_eq!(residues()[0], 23);
+    }
+
+    #[test]
+    fn random_bytes_match_the_original() {
+        // From the original's own test of random_bytes_from_seed.
+        assert_eq!(random_bytes_from_seed(b"\xaa", 7), b"\x9f\x9d*\xe5\xe7<\xcb");
+    }
+
+    #[test]
+    fn discriminant_matches_the_original_for_aa() {
+        // The original's check_discriminant_2 (seed 0xaa, 2048 bits).
+        let expected: Integer = concat!(
+            "201493927071865251625903550712920535753645598483515670853547009",
+            "878440933309489362800393797428711071833308081461824159206915864",
+            "150805748296170245037221957772328044276705571745811271212292422",
+            "075849739248257870371300001313586036515879618764093772248760562",
+            "386804073478433157526816295216137723803793411828867470089409596",
+            "238958950007370719325959579892866588928887249912429688364409867",
+            "895510817680171869190054122881274299350947669820596157115994418",
+            "034091728887584373727555384075665624624856766441009974642693066",
+            "751400054217209981490667208950669417773785631693879782993019167",
+            "69407006303085854796535778826115224633447713584423"
+        )
+        .parse()
+        .unwrap();
+        assert_eq!(create_discriminant(b"\xaa"), -expected);
+    }
+
+    #[test]
+    fn cache_returns_the_same_value() {
+        assert_eq!(discriminant_cached(b"x"), create_discriminant(b"x"));
+        assert_eq!(discriminant_cached(b"x"), create_discriminant(b"x"));
+    }
+}

@@ -1,0 +1,155 @@
+//! The original node's outputs from `shared/vectors/vdf.json`, checked byte for byte.
+
+use qnode_vdf::{challenge_difficulty, challenge_proof, solve, verify, VdfError};
+use serde::Deserialize;
+use sha3::{Digest, Sha3_256};
+use std::path::PathBuf;
+
+#[derive(Deserialize)]
+struct Vectors {
+    solve: Vec<Solve>,
+    verify_invalid: Vec<Invalid>,
+    challenge_proof: Vec<ChallengeProof>,
+    frame_chain: Vec<FrameChain>,
+}
+
+#[derive(Deserialize)]
+struct Solve {
+    challenge: String,
+    difficulty: u32,
+    output: String,
+}
+
+#[derive(Deserialize)]
+struct Invalid {
+    challenge: String,
+    difficulty: u32,
+    proof: String,
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct ChallengeProof {
+    challenge: String,
+    core: u32,
+    increment: u32,
+    difficulty: u32,
+    output: String,
+}
+
+#[derive(Deserialize)]
+struct FrameChain {
+    seed: String,
+    filter: String,
+    difficulty: u32,
+    count: usize,
+    frames: Vec<Frame>,
+}
+
+#[derive(Deserialize)]
+struct Frame {
+    frame_number: u64,
+    difficulty: u32,
+    input: String,
+    output: String,
+}
+
+/// `shared/vectors` beside the checkout, or `$QNODE_VECTORS`.
+fn vectors() -> Vectors {
+    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
+        PathBuf::from,
+    );
+    let path = dir.join("vdf.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
+    serde_json::from_str(&text).expect("vdf.json parses")
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    hex::decode(s).expect("vector hex")
+}
+
+#[test]
+fn solve_reproduces_the_original_outputs() {
+    for case in vectors().solve {
+        let challenge = unhex(&case.challenge);
+        let out = solve(&challenge, case.difficulty).unwrap();
+        assert_eq!(
+            hex::encode(out),
+            case.output,
+            "challenge {} difficulty {}",
+            case.challenge,
+            case.difficulty
+        );
+        assert_eq!(verify(&challenge, case.difficulty, &out), Ok(()));
+    }
+}
+
+#[test]
+fn verify_rejects_every_invalid_case_without_panicking() {
+    for case in vectors().verify_invalid {
+        let result = verify(&unhex(&case.challenge), case.difficulty, &unhex(&case.proof));
+        assert!(result.is_err(), "{} accepted", case.kind);
+        if case.kind == "truncated" || case.kind == "extended" {
+            assert!(matches!(result, Err(VdfError::Length { .. })), "{}", case.kind);
+        }
+    }
+}
+
+fn check_challenge_proofs(fast: bool) {
+    for case in vectors()
+        .challenge_proof
+        .into_iter()
+        .filter(|c| (c.difficulty < 100_000) == fast)
+    {
+        assert_eq!(challenge_difficulty(case.increment), case.difficulty);
+        let out = challenge_proof(&unhex(&case.challenge), case.core, case.increment).unwrap();
+        assert_eq!(hex::encode(out), case.output, "core {} increment {}", case.core, case.increment);
+    }
+}
+
+#[test]
+fn challenge_proofs_match_the_data_worker() {
+    check_challenge_proofs(true);
+}
+
+/// The real-difficulty cases (100000 and 200000 squarings): `cargo test --release -- --ignored`.
+#[test]
+#[ignore = "real difficulty: run in release with --ignored"]
+fn challenge_proofs_at_real_difficulty_match_the_data_worker() {
+    check_challenge_proofs(false);
+}
+
+/// A frame's VDF challenge: SHA3-256(filter || BE u64 number || BE u32 difficulty || body).
+fn frame_challenge(filter: &[u8], number: u64, difficulty: u32, body: &[u8]) -> Vec<u8> {
+    Sha3_256::new()
+        .chain_update(filter)
+        .chain_update(number.to_be_bytes())
+        .chain_update(difficulty.to_be_bytes())
+        .chain_update(body)
+        .finalize()
+        .to_vec()
+}
+
+#[test]
+fn frame_chain_outputs_are_reproduced() {
+    for chain in vectors().frame_chain {
+        let (seed, filter) = (unhex(&chain.seed), unhex(&chain.filter));
+        assert_eq!(chain.frames.len(), chain.count + 1);
+        let genesis = &chain.frames[0];
+        let o1 = solve(&Sha3_256::digest(&seed), chain.difficulty).unwrap();
+        assert_eq!(hex::encode(o1), genesis.input, "genesis input");
+        let body = if seed == [0] { vec![0u8; 516] } else { seed.clone() };
+        let mut previous = solve(&frame_challenge(&filter, 0, chain.difficulty, &body), chain.difficulty).unwrap();
+        assert_eq!(hex::encode(previous), genesis.output, "genesis output");
+        for frame in &chain.frames[1..] {
+            assert_eq!(frame.difficulty, chain.difficulty);
+            assert_eq!(frame.input, hex::encode(previous));
+            let challenge = frame_challenge(&filter, frame.frame_number, frame.difficulty, &previous);
+            assert_eq!(verify(&challenge, frame.difficulty, &unhex(&frame.output)), Ok(()));
+            previous = solve(&challenge, frame.difficulty).unwrap();
+            assert_eq!(hex::encode(previous), frame.output, "frame {}", frame.frame_number);
+        }
+    }
+}
