@@ -1,1 +1,39 @@
-fn main(){}
+//! `qnode`: the Quilibrium master-clock node and its tools.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// qnode — a Quilibrium master-clock node.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Solve and verify the class-group VDF.
+    #[command(subcommand)]
+    Vdf(cmd::vdf::VdfCommand),
+    /// Measure qnode's speed (and the original's, where compiled in).
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Vdf(c) => c.run(),
+        Command::Bench(c) => c.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -12,7 +12,9 @@ pub const MAX_CHALLENGE_DIFFICULTY: u32 = 200_000;
 /// it cannot prove) and about 4.29 billion from 800004 on. qnode saturates at 1 instead,
 /// matching the original everywhere it is usable (every increment below 800000).
 pub fn challenge_difficulty(increment: u32) -> u32 {
-    MAX_CHALLENGE_DIFFICULTY.saturating_sub(increment / 4).max(1)
+    MAX_CHALLENGE_DIFFICULTY
+        .saturating_sub(increment / 4)
+        .max(1)
 }
 
 /// `SHA3-256(BE u32 core || challenge)`: the VDF input for one worker core.
@@ -26,7 +28,10 @@ pub fn challenge_seed(challenge: &[u8], core: u32) -> [u8; 32] {
 
 /// The 516-byte VDF output a data worker returns for `(challenge, core, increment)`.
 pub fn challenge_proof(challenge: &[u8], core: u32, increment: u32) -> Result<Output, VdfError> {
-    solve(&challenge_seed(challenge, core), challenge_difficulty(increment))
+    solve(
+        &challenge_seed(challenge, core),
+        challenge_difficulty(increment),
+    )
 }
 
 #[cfg(test)]

@@ -60,25 +60,38 @@ pub fn create_discriminant(seed: &[u8]) -> Integer {
 /// challenge often (a frame and its re-broadcasts, a report and its retries), and the
 /// prime search dominates verification time.
 pub fn discriminant_cached(seed: &[u8]) -> Integer {
-    const CAPACITY: usize = 256;
-    static CACHE: OnceLock<Mutex<(HashMap<Vec<u8>, Integer>, VecDeque<Vec<u8>>)>> =
-        OnceLock::new();
+    static CACHE: OnceLock<Mutex<RecentDiscriminants>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(d) = lock(cache).0.get(seed) {
+    if let Some(d) = lock(cache).by_seed.get(seed) {
         return d.clone();
     }
+    // Computed outside the lock so concurrent verifiers of other challenges don't wait.
     let d = create_discriminant(seed);
-    let mut guard = lock(cache);
-    let (map, order) = &mut *guard;
-    if map.insert(seed.to_vec(), d.clone()).is_none() {
-        order.push_back(seed.to_vec());
-        if order.len() > CAPACITY {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
+    lock(cache).insert(seed, &d);
+    d
+}
+
+/// The last [`RecentDiscriminants::CAPACITY`] discriminants, oldest evicted first.
+#[derive(Default)]
+struct RecentDiscriminants {
+    by_seed: HashMap<Vec<u8>, Integer>,
+    order: VecDeque<Vec<u8>>,
+}
+
+impl RecentDiscriminants {
+    const CAPACITY: usize = 256;
+
+    fn insert(&mut self, seed: &[u8], d: &Integer) {
+        if self.by_seed.insert(seed.to_vec(), d.clone()).is_some() {
+            return;
+        }
+        self.order.push_back(seed.to_vec());
+        if self.order.len() > Self::CAPACITY {
+            if let Some(oldest) = self.order.pop_front() {
+                self.by_seed.remove(&oldest);
             }
         }
     }
-    d
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -157,7 +170,10 @@ mod tests {
     #[test]
     fn random_bytes_match_the_original() {
         // From the original's own test of random_bytes_from_seed.
-        assert_eq!(random_bytes_from_seed(b"\xaa", 7), b"\x9f\x9d*\xe5\xe7<\xcb");
+        assert_eq!(
+            random_bytes_from_seed(b"\xaa", 7),
+            b"\x9f\x9d*\xe5\xe7<\xcb"
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! canonical representative and the original's 258-byte encoding.
 
 use crate::VdfError;
-use rug::ops::{DivRoundingAssign, NegAssign};
 use rug::integer::Order;
+use rug::ops::{DivRoundingAssign, NegAssign};
 use rug::{Assign, Integer};
 
 /// Bytes for one of `a`, `b`: two's complement, big-endian, `(2048 + 16) / 16`.
@@ -135,7 +135,7 @@ fn write_twos_complement(value: &Integer, out: &mut [u8]) {
     let bits = 8 * out.len() as u32;
     debug_assert!(value.signed_bits() <= bits, "a reduced form always fits");
     if value.cmp0().is_lt() {
-        let wrapped = Integer::from(value + (Integer::from(1) << bits));
+        let wrapped: Integer = value + (Integer::from(1) << bits);
         wrapped.write_digits(out, Order::Msf);
     } else {
         value.write_digits(out, Order::Msf);

@@ -107,7 +107,14 @@ impl ClassGroup {
         } else {
             s.r2.assign(&f.a);
             std::mem::swap(&mut s.r1, &mut s.k);
-            partial_xgcd(&mut s.co2, &mut s.co1, &mut s.r2, &mut s.r1, &self.bound, &mut s.xgcd);
+            partial_xgcd(
+                &mut s.co2,
+                &mut s.co1,
+                &mut s.r2,
+                &mut s.r1,
+                &self.bound,
+                &mut s.xgcd,
+            );
             // m2 = (b·r1 − c·co1) / a
             s.m2.assign(&f.b * &s.r1);
             s.m2 -= &f.c * &s.co1;
@@ -182,7 +189,14 @@ impl ClassGroup {
         } else {
             s.r2.assign(&s.a1);
             s.r1.assign(&s.k);
-            partial_xgcd(&mut s.co2, &mut s.co1, &mut s.r2, &mut s.r1, &self.bound, &mut s.xgcd);
+            partial_xgcd(
+                &mut s.co2,
+                &mut s.co1,
+                &mut s.r2,
+                &mut s.r1,
+                &self.bound,
+                &mut s.xgcd,
+            );
             // m1 = (m·co1 + a2·r1) / a1; m2 = (ss·r1 − c2·co1) / a1
             s.t.assign(&s.a2 * &s.r1);
             s.m1.assign(&s.m * &s.co1);
@@ -281,10 +295,14 @@ mod tests {
         let v2 = Integer::from(&g.a / &d1);
         let mut r = Integer::from(&y1 * &y2) * &n - Integer::from(&x2 * &g.c);
         r.rem_euc_assign(&v1);
-        let b3 = Integer::from(&g.b + Integer::from(&v2 * &r) * 2);
+        let b3: Integer = &g.b + Integer::from(&v2 * &r) * 2;
         let a3 = Integer::from(&v1 * &v2);
         let c3 = (Integer::from(&g.c * &d1) + &r * Integer::from(&g.b + &v2 * &r)) / &v1;
-        let mut out = Form { a: a3, b: b3, c: c3 };
+        let mut out = Form {
+            a: a3,
+            b: b3,
+            c: c3,
+        };
         assert_eq!(
             Integer::from(out.b.square_ref()) - Integer::from(&out.a * &out.c) * 4,
             *d

@@ -18,7 +18,12 @@ mod group;
 mod proof;
 mod xgcd;
 
-pub use challenge::{challenge_difficulty, challenge_proof, challenge_seed, MAX_CHALLENGE_DIFFICULTY};
+#[cfg(test)]
+mod verify_tests;
+
+pub use challenge::{
+    challenge_difficulty, challenge_proof, challenge_seed, MAX_CHALLENGE_DIFFICULTY,
+};
 pub use discriminant::{create_discriminant, discriminant_cached, DISCRIMINANT_BITS};
 pub use form::{Form, FORM_BYTES};
 pub use group::ClassGroup;

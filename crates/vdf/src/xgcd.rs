@@ -30,8 +30,15 @@ pub(crate) fn partial_xgcd(
     co2.assign(0);
     co1.assign(-1);
     while r1.cmp0().is_ne() && *r1 > *bound {
-        let shift = r2.significant_bits().max(r1.significant_bits()).saturating_sub(63);
-        let m = word_steps(top_bits(r2, shift), top_bits(r1, shift), top_bits(bound, shift));
+        let shift = r2
+            .significant_bits()
+            .max(r1.significant_bits())
+            .saturating_sub(63);
+        let m = word_steps(
+            top_bits(r2, shift),
+            top_bits(r1, shift),
+            top_bits(bound, shift),
+        );
         if m.is_identity() {
             // Quotient too large for a word-sized step: one exact step on the integers.
             s.q.assign(&*r2 / &*r1);

@@ -1,5 +1,7 @@
 //! The original node's outputs from `shared/vectors/vdf.json`, checked byte for byte.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use qnode_vdf::{challenge_difficulty, challenge_proof, solve, verify, VdfError};
 use serde::Deserialize;
 use sha3::{Digest, Sha3_256};
@@ -89,10 +91,18 @@ fn solve_reproduces_the_original_outputs() {
 #[test]
 fn verify_rejects_every_invalid_case_without_panicking() {
     for case in vectors().verify_invalid {
-        let result = verify(&unhex(&case.challenge), case.difficulty, &unhex(&case.proof));
+        let result = verify(
+            &unhex(&case.challenge),
+            case.difficulty,
+            &unhex(&case.proof),
+        );
         assert!(result.is_err(), "{} accepted", case.kind);
         if case.kind == "truncated" || case.kind == "extended" {
-            assert!(matches!(result, Err(VdfError::Length { .. })), "{}", case.kind);
+            assert!(
+                matches!(result, Err(VdfError::Length { .. })),
+                "{}",
+                case.kind
+            );
         }
     }
 }
@@ -105,7 +115,13 @@ fn check_challenge_proofs(fast: bool) {
     {
         assert_eq!(challenge_difficulty(case.increment), case.difficulty);
         let out = challenge_proof(&unhex(&case.challenge), case.core, case.increment).unwrap();
-        assert_eq!(hex::encode(out), case.output, "core {} increment {}", case.core, case.increment);
+        assert_eq!(
+            hex::encode(out),
+            case.output,
+            "core {} increment {}",
+            case.core,
+            case.increment
+        );
     }
 }
 
@@ -140,16 +156,33 @@ fn frame_chain_outputs_are_reproduced() {
         let genesis = &chain.frames[0];
         let o1 = solve(&Sha3_256::digest(&seed), chain.difficulty).unwrap();
         assert_eq!(hex::encode(o1), genesis.input, "genesis input");
-        let body = if seed == [0] { vec![0u8; 516] } else { seed.clone() };
-        let mut previous = solve(&frame_challenge(&filter, 0, chain.difficulty, &body), chain.difficulty).unwrap();
+        let body = if seed == [0] {
+            vec![0u8; 516]
+        } else {
+            seed.clone()
+        };
+        let mut previous = solve(
+            &frame_challenge(&filter, 0, chain.difficulty, &body),
+            chain.difficulty,
+        )
+        .unwrap();
         assert_eq!(hex::encode(previous), genesis.output, "genesis output");
         for frame in &chain.frames[1..] {
             assert_eq!(frame.difficulty, chain.difficulty);
             assert_eq!(frame.input, hex::encode(previous));
-            let challenge = frame_challenge(&filter, frame.frame_number, frame.difficulty, &previous);
-            assert_eq!(verify(&challenge, frame.difficulty, &unhex(&frame.output)), Ok(()));
+            let challenge =
+                frame_challenge(&filter, frame.frame_number, frame.difficulty, &previous);
+            assert_eq!(
+                verify(&challenge, frame.difficulty, &unhex(&frame.output)),
+                Ok(())
+            );
             previous = solve(&challenge, frame.difficulty).unwrap();
-            assert_eq!(hex::encode(previous), frame.output, "frame {}", frame.frame_number);
+            assert_eq!(
+                hex::encode(previous),
+                frame.output,
+                "frame {}",
+                frame.frame_number
+            );
         }
     }
 }

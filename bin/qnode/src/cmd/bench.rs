@@ -1,0 +1,128 @@
+//! `qnode bench …`: speed measured in this run, against the original's arithmetic when
+//! built with `--features bench-baseline`.
+
+use anyhow::Result;
+use clap::Subcommand;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// VDF squarings per second, solve and verify times (2048-bit discriminant).
+    Vdf {
+        /// Squarings per solve.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+        difficulty: u32,
+    },
+}
+
+struct Measured {
+    squarings_per_second: f64,
+    solve: Duration,
+    verify: Duration,
+}
+
+const CHALLENGE: &[u8] = b"qnode bench vdf";
+
+impl BenchCommand {
+    pub fn run(self) -> Result<ExitCode> {
+        let BenchCommand::Vdf { difficulty } = self;
+        let ours = measure_qnode(difficulty)?;
+        println!("VDF at 2048 bits, difficulty {difficulty}");
+        println!("{:<22}{:>14}{:>14}{:>10}", "", "qnode", "baseline", "ratio");
+        match measure_baseline(difficulty)? {
+            Some(base) => {
+                row(
+                    "squarings/s",
+                    ours.squarings_per_second,
+                    base.squarings_per_second,
+                    |x| format!("{x:.0}"),
+                );
+                row(
+                    "solve incl. proof (s)",
+                    secs(ours.solve),
+                    secs(base.solve),
+                    |x| format!("{x:.3}"),
+                );
+                row("verify (s)", secs(ours.verify), secs(base.verify), |x| {
+                    format!("{x:.4}")
+                });
+            }
+            None => {
+                println!("{:<22}{:>14.0}", "squarings/s", ours.squarings_per_second);
+                println!("{:<22}{:>14.3}", "solve incl. proof (s)", secs(ours.solve));
+                println!("{:<22}{:>14.4}", "verify (s)", secs(ours.verify));
+                println!(
+                    "baseline not compiled in: run `cargo run --release -p qnode \
+                     --features bench-baseline -- bench vdf` to measure it in the same run"
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Prints one comparison; the ratio is always "how many times better qnode is".
+fn row(name: &str, ours: f64, base: f64, fmt: impl Fn(f64) -> String) {
+    let higher_is_better = name.ends_with("/s");
+    let ratio = if higher_is_better {
+        ours / base
+    } else {
+        base / ours
+    };
+    println!(
+        "{name:<22}{:>14}{:>14}{:>9.2}×",
+        fmt(ours),
+        fmt(base),
+        ratio
+    );
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
+}
+
+fn measure_qnode(t: u32) -> Result<Measured> {
+    let mut group = qnode_vdf::ClassGroup::new(qnode_vdf::create_discriminant(CHALLENGE));
+    let mut x = group.generator();
+    let ((), squaring) = timed(|| group.square_n(&mut x, u64::from(t)));
+    let (out, solve) = timed(|| qnode_vdf::solve(CHALLENGE, t));
+    let out = out?;
+    // The first verify of a challenge pays for the discriminant, like a fresh peer's proof.
+    let (ok, verify) = timed(|| qnode_vdf::verify(CHALLENGE, t, &out));
+    ok?;
+    Ok(Measured {
+        squarings_per_second: f64::from(t) / squaring.as_secs_f64(),
+        solve,
+        verify,
+    })
+}
+
+#[cfg(feature = "bench-baseline")]
+fn measure_baseline(t: u32) -> Result<Option<Measured>> {
+    use classgroup_baseline::gmp::mpz::Mpz;
+    use vdf_baseline::{VDFParams, WesolowskiVDFParams, VDF};
+    let d: Mpz = vdf_baseline::create_discriminant(CHALLENGE, 2048);
+    let (_, squaring) = timed(|| classgroup_baseline::do_compute(d, u64::from(t)));
+    let vdf = WesolowskiVDFParams(2048).new();
+    let (out, solve) = timed(|| vdf.solve(CHALLENGE, u64::from(t)));
+    let out = out.map_err(|e| anyhow::anyhow!("baseline solve: {e:?}"))?;
+    let (ok, verify) = timed(|| vdf.verify(CHALLENGE, u64::from(t), &out));
+    anyhow::ensure!(ok.is_ok(), "baseline rejected its own proof");
+    Ok(Some(Measured {
+        squarings_per_second: f64::from(t) / squaring.as_secs_f64(),
+        solve,
+        verify,
+    }))
+}
+
+#[cfg(not(feature = "bench-baseline"))]
+fn measure_baseline(_t: u32) -> Result<Option<Measured>> {
+    Ok(None)
+}
