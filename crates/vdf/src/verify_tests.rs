@@ -52,7 +52,7 @@ fn an_equivalent_but_unreduced_proof_is_refused() {
     let pi = g.decode(&valid()[FORM_BYTES..]).expect("canonical");
     // (a, b + 2a, a + b + c) is the same class, shifted out of the normal range.
     let shifted = Form {
-        b: Integer::from(&pi.b + &pi.a * Integer::from(2)),
+        b: Integer::from(&pi.a * 2u32) + &pi.b,
         c: Integer::from(&pi.a + &pi.b) + &pi.c,
         a: pi.a.clone(),
     };
