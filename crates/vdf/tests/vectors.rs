@@ -4,7 +4,6 @@
 
 use qnode_vdf::{challenge_difficulty, challenge_proof, solve, verify, VdfError};
 use serde::Deserialize;
-use sha3::{Digest, Sha3_256};
 use std::path::PathBuf;
 
 #[derive(Deserialize)]
@@ -12,7 +11,6 @@ struct Vectors {
     solve: Vec<Solve>,
     verify_invalid: Vec<Invalid>,
     challenge_proof: Vec<ChallengeProof>,
-    frame_chain: Vec<FrameChain>,
 }
 
 #[derive(Deserialize)]
@@ -36,23 +34,6 @@ struct ChallengeProof {
     core: u32,
     increment: u32,
     difficulty: u32,
-    output: String,
-}
-
-#[derive(Deserialize)]
-struct FrameChain {
-    seed: String,
-    filter: String,
-    difficulty: u32,
-    count: usize,
-    frames: Vec<Frame>,
-}
-
-#[derive(Deserialize)]
-struct Frame {
-    frame_number: u64,
-    difficulty: u32,
-    input: String,
     output: String,
 }
 
@@ -137,52 +118,5 @@ fn challenge_proofs_at_real_difficulty_match_the_data_worker() {
     check_challenge_proofs(false);
 }
 
-/// A frame's VDF challenge: SHA3-256(filter || BE u64 number || BE u32 difficulty || body).
-fn frame_challenge(filter: &[u8], number: u64, difficulty: u32, body: &[u8]) -> Vec<u8> {
-    Sha3_256::new()
-        .chain_update(filter)
-        .chain_update(number.to_be_bytes())
-        .chain_update(difficulty.to_be_bytes())
-        .chain_update(body)
-        .finalize()
-        .to_vec()
-}
-
-#[test]
-fn frame_chain_outputs_are_reproduced() {
-    for chain in vectors().frame_chain {
-        let (seed, filter) = (unhex(&chain.seed), unhex(&chain.filter));
-        assert_eq!(chain.frames.len(), chain.count + 1);
-        let genesis = &chain.frames[0];
-        let o1 = solve(&Sha3_256::digest(&seed), chain.difficulty).unwrap();
-        assert_eq!(hex::encode(o1), genesis.input, "genesis input");
-        let body = if seed == [0] {
-            vec![0u8; 516]
-        } else {
-            seed.clone()
-        };
-        let mut previous = solve(
-            &frame_challenge(&filter, 0, chain.difficulty, &body),
-            chain.difficulty,
-        )
-        .unwrap();
-        assert_eq!(hex::encode(previous), genesis.output, "genesis output");
-        for frame in &chain.frames[1..] {
-            assert_eq!(frame.difficulty, chain.difficulty);
-            assert_eq!(frame.input, hex::encode(previous));
-            let challenge =
-                frame_challenge(&filter, frame.frame_number, frame.difficulty, &previous);
-            assert_eq!(
-                verify(&challenge, frame.difficulty, &unhex(&frame.output)),
-                Ok(())
-            );
-            previous = solve(&challenge, frame.difficulty).unwrap();
-            assert_eq!(
-                hex::encode(previous),
-                frame.output,
-                "frame {}",
-                frame.frame_number
-            );
-        }
-    }
-}
+// The frame chain's outputs are reproduced and validated through the frame rules in
+// `crates/protocol/tests/frame_chain_vectors.rs`.

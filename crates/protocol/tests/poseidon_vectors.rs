@@ -1,0 +1,48 @@
+//! `shared/vectors/poseidon.json`: the original's `poseidon.HashBytes` outputs.
+
+use qnode_protocol::poseidon::{hash_bytes, PoseidonError};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Deserialize)]
+struct Vectors {
+    hash_bytes: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    input: String,
+    output: String,
+}
+
+fn vectors() -> Vectors {
+    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
+        PathBuf::from,
+    );
+    let path = dir.join("poseidon.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
+    serde_json::from_str(&text).expect("poseidon.json parses")
+}
+
+#[test]
+fn hash_bytes_matches_the_original() {
+    let cases = vectors().hash_bytes;
+    assert!(cases.len() >= 18);
+    for case in cases {
+        let input = hex::decode(&case.input).expect("hex");
+        let out = hash_bytes(&input).expect("non-empty input");
+        assert_eq!(
+            hex::encode(out),
+            case.output,
+            "input of {} bytes",
+            input.len()
+        );
+    }
+}
+
+#[test]
+fn empty_input_has_no_hash() {
+    assert_eq!(hash_bytes(&[]), Err(PoseidonError::Empty));
+}
