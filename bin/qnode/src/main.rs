@@ -21,6 +21,14 @@ enum Command {
     /// Measure qnode's speed (and the original's, where compiled in).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
+    /// Hash functions of the protocol.
+    #[command(subcommand)]
+    Hash(cmd::hash::HashCommand),
+    /// Prove master clock frames.
+    #[command(subcommand)]
+    Frame(cmd::frame::FrameCommand),
+    /// List the master clock frames stored in a config directory.
+    Frames(cmd::frame::FramesArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,12 +36,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Vdf(c) => c.run(),
         Command::Bench(c) => c.run(),
+        Command::Hash(c) => c.run(),
+        Command::Frame(c) => c.run(),
+        Command::Frames(a) => a.run(),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }

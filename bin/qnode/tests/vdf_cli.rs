@@ -1,5 +1,7 @@
 //! The `qnode vdf` command-line contract, run as a real process.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,5 +1,7 @@
 //! `shared/vectors/poseidon.json`: the original's `poseidon.HashBytes` outputs.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use qnode_protocol::poseidon::{hash_bytes, PoseidonError};
 use serde::Deserialize;
 use std::path::PathBuf;

@@ -1,6 +1,8 @@
 //! Wire format: golden encodings (field numbers and types as the original), round trips,
 //! the envelope, and decoding arbitrary bytes without panicking.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use proptest::prelude::*;
 use prost::Message;
 use qnode_protocol::envelope::{open, seal, EnvelopeError, Payload, CLOCK_FRAME_TYPE};

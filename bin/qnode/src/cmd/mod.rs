@@ -1,6 +1,8 @@
 //! One module per top-level subcommand.
 
 pub mod bench;
+pub mod frame;
+pub mod hash;
 pub mod vdf;
 
 /// Bytes given as hex on the command line (`0x` prefix allowed); bad hex is a usage error.

@@ -1,0 +1,176 @@
+//! `qnode hash`, `qnode frame chain` and `qnode frames`, run as real processes.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[derive(Deserialize)]
+struct Poseidon {
+    hash_bytes: Vec<HashCase>,
+}
+
+#[derive(Deserialize)]
+struct HashCase {
+    input: String,
+    output: String,
+}
+
+#[derive(Deserialize)]
+struct Vdf {
+    frame_chain: Vec<Chain>,
+}
+
+#[derive(Deserialize)]
+struct Chain {
+    seed: String,
+    filter: String,
+    difficulty: u32,
+    count: usize,
+    frames: Vec<serde_json::Value>,
+}
+
+fn vectors<T: serde::de::DeserializeOwned>(file: &str) -> T {
+    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
+        PathBuf::from,
+    );
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
+    serde_json::from_str(&text).expect("vectors parse")
+}
+
+fn qnode(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args(args)
+        .output()
+        .expect("qnode runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+#[test]
+fn hash_poseidon_prints_the_original_hash() {
+    let v: Poseidon = vectors("poseidon.json");
+    for case in v.hash_bytes.iter().take(4) {
+        let out = qnode(&["hash", "poseidon", "--input", &case.input]);
+        assert!(out.status.success());
+        assert_eq!(text(&out.stdout), format!("{}\n", case.output));
+    }
+    let empty = qnode(&["hash", "poseidon", "--input", ""]);
+    assert!(!empty.status.success());
+    assert!(text(&empty.stderr).contains("empty"));
+}
+
+#[test]
+fn frame_chain_prints_the_original_frames_as_json_lines() {
+    let v: Vdf = vectors("vdf.json");
+    let chain = v
+        .frame_chain
+        .iter()
+        .min_by_key(|c| c.difficulty)
+        .expect("a chain");
+    let (difficulty, count) = (chain.difficulty.to_string(), chain.count.to_string());
+    let out = qnode(&[
+        "frame",
+        "chain",
+        "--seed",
+        &chain.seed,
+        "--difficulty",
+        &difficulty,
+        "--count",
+        &count,
+        "--filter",
+        &chain.filter,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines, chain.frames);
+}
+
+fn store_with_frames(dir: &Path, count: u64) -> Vec<qnode_protocol::pb::clock::ClockFrame> {
+    use qnode_protocol::frame;
+    let store = qnode_store::Store::open_in(dir).unwrap();
+    let mut frames = vec![frame::genesis(&frame::DEFAULT_FILTER, b"cli", 2).unwrap()];
+    for _ in 0..count {
+        let next = frame::prove_next(frames.last().unwrap(), 5, 2).unwrap();
+        frames.push(next);
+    }
+    for f in &frames {
+        store.append_frame(f).unwrap();
+    }
+    frames
+}
+
+#[test]
+fn frames_lists_what_the_store_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = store_with_frames(dir.path(), 4);
+    let config = dir.path().to_str().unwrap();
+    let out = qnode(&[
+        "frames",
+        "--config-dir",
+        config,
+        "--from",
+        "1",
+        "--to",
+        "3",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let numbers: Vec<u64> = text(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["frame_number"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    let table = qnode(&["frames", "--config-dir", config]);
+    assert!(table.status.success());
+    let table = text(&table.stdout);
+    assert_eq!(table.lines().count(), 1 + frames.len() + 1, "{table}");
+    assert!(table.ends_with("head: 4\n"), "{table}");
+}
+
+#[test]
+fn a_corrupt_store_is_reported_with_what_to_do_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_frames(dir.path(), 2);
+    let path = dir.path().join(qnode_store::STORE_FILE);
+    let good = std::fs::read(&path).unwrap();
+    let config = dir.path().to_str().unwrap();
+    for broken in [b"garbage".repeat(500), good[..good.len() / 3].to_vec()] {
+        std::fs::write(&path, &broken).unwrap();
+        let out = qnode(&["frames", "--config-dir", config]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("store {} is corrupt", path.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains("left the file untouched"), "{stderr}");
+        assert!(stderr.contains("Move it aside"), "{stderr}");
+        assert_eq!(std::fs::read(&path).unwrap(), broken, "file modified");
+    }
+}
+
+#[test]
+fn a_missing_store_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qnode(&["frames", "--config-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no store at"));
+    assert!(
+        !dir.path().join(qnode_store::STORE_FILE).exists(),
+        "nothing created"
+    );
+}

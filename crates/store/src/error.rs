@@ -1,0 +1,93 @@
+//! Store errors: each names the file, the cause, and what the operator can do.
+
+use std::path::{Path, PathBuf};
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file is not a readable qnode store (garbage, truncated, or damaged).
+    #[error(
+        "store {path} is corrupt: {cause}. qnode left the file untouched. Move it aside \
+         (mv {path} {path}.corrupt) and start again to resync from peers, or restore it from \
+         a backup."
+    )]
+    Corrupt {
+        /// The store file.
+        path: PathBuf,
+        /// What was wrong.
+        cause: String,
+    },
+    /// Another process (a running node?) has the store open.
+    #[error(
+        "store {path} is in use by another process (is a qnode running with this config \
+         directory?). Stop it, or ask it through its API."
+    )]
+    InUse {
+        /// The store file.
+        path: PathBuf,
+    },
+    /// Reading or writing failed at the operating-system level.
+    #[error("store {path}: {cause}. Check the disk and permissions, then try again.")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The system's error.
+        cause: String,
+    },
+    /// The file needs recovery after a crash, and a read-only open cannot do it.
+    #[error(
+        "store {path} was not closed cleanly and needs recovery; start the node once (it \
+         recovers the store) and try again."
+    )]
+    NeedsRecovery {
+        /// The store file.
+        path: PathBuf,
+    },
+    /// There is no store where one was expected.
+    #[error(
+        "no store at {path}: is this the node's config directory? (a node creates it on first run)"
+    )]
+    Missing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A change would break a chain (a gap, a fork or a repeat).
+    #[error("refused: {0}")]
+    OutOfOrder(String),
+}
+
+impl StoreError {
+    pub(crate) fn from_redb(path: &Path, e: impl Into<redb::Error>) -> StoreError {
+        let path = path.to_path_buf();
+        match e.into() {
+            redb::Error::DatabaseAlreadyOpen => StoreError::InUse { path },
+            // redb reports a bad magic number or a short file as I/O errors of these kinds.
+            redb::Error::Io(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                StoreError::Corrupt {
+                    path,
+                    cause: io.to_string(),
+                }
+            }
+            redb::Error::Io(io) => StoreError::Io {
+                path,
+                cause: io.to_string(),
+            },
+            other => StoreError::Corrupt {
+                path,
+                cause: other.to_string(),
+            },
+        }
+    }
+
+    pub(crate) fn corrupt(path: &Path, cause: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            path: path.to_path_buf(),
+            cause: cause.into(),
+        }
+    }
+}
