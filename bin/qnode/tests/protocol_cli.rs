@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 #[derive(Deserialize)]
@@ -31,17 +31,6 @@ struct Chain {
     frames: Vec<serde_json::Value>,
 }
 
-fn vectors<T: serde::de::DeserializeOwned>(file: &str) -> T {
-    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
-        PathBuf::from,
-    );
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
-    serde_json::from_str(&text).expect("vectors parse")
-}
-
 fn qnode(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qnode"))
         .args(args)
@@ -55,7 +44,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn hash_poseidon_prints_the_original_hash() {
-    let v: Poseidon = vectors("poseidon.json");
+    let v: Poseidon = qnode_test_vectors::load("poseidon.json");
     for case in v.hash_bytes.iter().take(4) {
         let out = qnode(&["hash", "poseidon", "--input", &case.input]);
         assert!(out.status.success());
@@ -68,7 +57,7 @@ fn hash_poseidon_prints_the_original_hash() {
 
 #[test]
 fn frame_chain_prints_the_original_frames_as_json_lines() {
-    let v: Vdf = vectors("vdf.json");
+    let v: Vdf = qnode_test_vectors::load("vdf.json");
     let chain = v
         .frame_chain
         .iter()

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use serde::Deserialize;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 #[derive(Deserialize)]
@@ -29,14 +28,7 @@ struct ChallengeProof {
 }
 
 fn vectors() -> Vectors {
-    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
-        PathBuf::from,
-    );
-    let path = dir.join("vdf.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
-    serde_json::from_str(&text).expect("vdf.json parses")
+    qnode_test_vectors::load("vdf.json")
 }
 
 fn qnode(args: &[&str]) -> Output {
@@ -71,105 +63,46 @@ fn solve_prints_the_original_output_as_lowercase_hex() {
     assert_eq!(stdout(&out), format!("{}\n", case.output));
 }
 
+/// `qnode vdf verify` → (exit code, stdout).
+fn verify(challenge: &str, difficulty: &str, proof: &str) -> (Option<i32>, String) {
+    let out = qnode(&[
+        "vdf",
+        "verify",
+        "--challenge",
+        challenge,
+        "--difficulty",
+        difficulty,
+        "--proof",
+        proof,
+    ]);
+    (out.status.code(), stdout(&out))
+}
+
 #[test]
 fn verify_exit_codes_follow_the_contract() {
     let v = vectors();
     let case = &v.solve[0];
     let diff = case.difficulty.to_string();
-    let ok = qnode(&[
-        "vdf",
-        "verify",
-        "--challenge",
-        &case.challenge,
-        "--difficulty",
-        &diff,
-        "--proof",
-        &case.output,
-    ]);
-    assert_eq!(
-        (ok.status.code(), stdout(&ok).as_str()),
-        (Some(0), "valid\n")
-    );
+    let valid = (Some(0), "valid\n".to_string());
+    let invalid = (Some(1), "invalid\n".to_string());
+    assert_eq!(verify(&case.challenge, &diff, &case.output), valid);
 
     let mut flipped = case.output.clone().into_bytes();
     flipped[600] = if flipped[600] == b'0' { b'1' } else { b'0' };
     let flipped = String::from_utf8(flipped).unwrap();
-    let bad = qnode(&[
-        "vdf",
-        "verify",
-        "--challenge",
-        &case.challenge,
-        "--difficulty",
-        &diff,
-        "--proof",
-        &flipped,
-    ]);
-    assert_eq!(
-        (bad.status.code(), stdout(&bad).as_str()),
-        (Some(1), "invalid\n")
-    );
+    assert_eq!(verify(&case.challenge, &diff, &flipped), invalid);
+    assert_eq!(verify(&case.challenge, &diff, "00"), invalid);
 
-    let short = qnode(&[
-        "vdf",
-        "verify",
-        "--challenge",
-        &case.challenge,
-        "--difficulty",
-        &diff,
-        "--proof",
-        "00",
-    ]);
-    assert_eq!(
-        (short.status.code(), stdout(&short).as_str()),
-        (Some(1), "invalid\n")
-    );
-
-    for malformed in [
-        vec![
-            "vdf",
-            "verify",
-            "--challenge",
-            "zz",
-            "--difficulty",
-            "5",
-            "--proof",
-            "00",
-        ],
-        vec![
-            "vdf",
-            "verify",
-            "--challenge",
-            "aa",
-            "--difficulty",
-            "0",
-            "--proof",
-            "00",
-        ],
-        vec![
-            "vdf",
-            "verify",
-            "--challenge",
-            "aa",
-            "--difficulty",
-            "-1",
-            "--proof",
-            "00",
-        ],
-        vec![
-            "vdf",
-            "verify",
-            "--challenge",
-            "aa",
-            "--difficulty",
-            "5",
-            "--proof",
-            "abc",
-        ],
-        vec!["vdf", "verify", "--challenge", "aa", "--difficulty", "5"],
-    ] {
-        let out = qnode(&malformed);
-        assert_eq!(out.status.code(), Some(2), "{malformed:?}");
-        assert!(!out.stderr.is_empty(), "{malformed:?} says why");
+    // Malformed arguments are usage errors (exit 2) with a reason on stderr.
+    let bad_hex = ["--challenge", "zz", "--difficulty", "5", "--proof", "00"];
+    let zero = ["--challenge", "aa", "--difficulty", "0", "--proof", "00"];
+    let negative = ["--challenge", "aa", "--difficulty", "-1", "--proof", "00"];
+    let odd_hex = ["--challenge", "aa", "--difficulty", "5", "--proof", "abc"];
+    let missing: [&str; 4] = ["--challenge", "aa", "--difficulty", "5"];
+    for args in [&bad_hex[..], &zero, &negative, &odd_hex, &missing] {
+        let out = qnode(&[&["vdf", "verify"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?} says why");
     }
 }
 

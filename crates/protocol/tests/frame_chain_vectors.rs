@@ -5,7 +5,6 @@
 
 use qnode_protocol::frame::{genesis, prove_next, selector, validate};
 use serde::Deserialize;
-use std::path::PathBuf;
 
 #[derive(Deserialize)]
 struct Vectors {
@@ -31,14 +30,7 @@ struct Frame {
 }
 
 fn vectors() -> Vectors {
-    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
-        PathBuf::from,
-    );
-    let path = dir.join("vdf.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
-    serde_json::from_str(&text).expect("vdf.json parses")
+    qnode_test_vectors::load("vdf.json")
 }
 
 fn same(ours: &qnode_protocol::pb::clock::ClockFrame, theirs: &Frame) {

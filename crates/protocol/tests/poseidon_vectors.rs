@@ -4,7 +4,6 @@
 
 use qnode_protocol::poseidon::{hash_bytes, PoseidonError};
 use serde::Deserialize;
-use std::path::PathBuf;
 
 #[derive(Deserialize)]
 struct Vectors {
@@ -18,14 +17,7 @@ struct Case {
 }
 
 fn vectors() -> Vectors {
-    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
-        PathBuf::from,
-    );
-    let path = dir.join("poseidon.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
-    serde_json::from_str(&text).expect("poseidon.json parses")
+    qnode_test_vectors::load("poseidon.json")
 }
 
 #[test]

@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use qnode_test_vectors::unhex;
 use qnode_vdf::{challenge_difficulty, challenge_proof, solve, verify, VdfError};
 use serde::Deserialize;
-use std::path::PathBuf;
 
 #[derive(Deserialize)]
 struct Vectors {
@@ -39,18 +39,7 @@ struct ChallengeProof {
 
 /// `shared/vectors` beside the checkout, or `$QNODE_VECTORS`.
 fn vectors() -> Vectors {
-    let dir = std::env::var_os("QNODE_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
-        PathBuf::from,
-    );
-    let path = dir.join("vdf.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set QNODE_VECTORS)", path.display()));
-    serde_json::from_str(&text).expect("vdf.json parses")
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    hex::decode(s).expect("vector hex")
+    qnode_test_vectors::load("vdf.json")
 }
 
 #[test]
