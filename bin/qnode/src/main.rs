@@ -29,6 +29,11 @@ enum Command {
     Frame(cmd::frame::FrameCommand),
     /// List the master clock frames stored in a config directory.
     Frames(cmd::frame::FramesArgs),
+    /// Make, extend and check KZG powers-of-tau setups.
+    #[command(subcommand)]
+    Ceremony(cmd::ceremony::CeremonyCommand),
+    /// Measure this machine (VDF and KZG) and store the report in the config directory.
+    SelfTest(cmd::self_test::SelfTestArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +44,8 @@ fn main() -> ExitCode {
         Command::Hash(c) => c.run(),
         Command::Frame(c) => c.run(),
         Command::Frames(a) => a.run(),
+        Command::Ceremony(c) => c.run(),
+        Command::SelfTest(a) => a.run(),
     };
     match result {
         Ok(code) => code,

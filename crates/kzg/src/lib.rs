@@ -5,12 +5,14 @@
 //! scalar field has); a commitment is a multi-scalar multiplication over Lagrange-basis
 //! points, an opening divides by (X − ω^i), and verification is one pairing equation.
 
+mod ceremony;
 mod domain;
 mod msm;
 mod points;
 mod scalar;
 mod setup;
 
+pub use ceremony::{Ceremony, CeremonyError, Contribution, Stage};
 pub use domain::{Domain, SIZES};
 pub use msm::{msm, msm_naive};
 pub use points::{g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes, G1_BYTES, G2_BYTES};

@@ -4,9 +4,15 @@
 use crate::scalar::{Scalar, SCALAR_BYTES};
 use miracl_core::bls48581::ecp::ECP;
 
+/// Below this many terms, separate GLV multiplications beat bucketing.
+const SMALL: usize = 32;
+
 /// Σ scalars[i]·points[i] (extra points or scalars are ignored).
 pub fn msm(points: &[ECP], scalars: &[Scalar]) -> ECP {
     let n = points.len().min(scalars.len());
+    if n <= SMALL {
+        return msm_naive(&points[..n], &scalars[..n]);
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
         .min(n.max(1));

@@ -1,4 +1,7 @@
-//! qnode's node services, one module per service of the original's master clock engine.
-//! So far: the master time reel (service 3).
+//! qnode's node services, one module per service of the original's master clock engine,
+//! and what the node prepares before they start. So far: the master time reel (service
+//! 3), the KZG setup and the self-test.
 
+pub mod kzg_setup;
 pub mod master_time_reel;
+pub mod self_test;

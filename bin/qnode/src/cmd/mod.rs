@@ -1,8 +1,10 @@
 //! One module per top-level subcommand.
 
 pub mod bench;
+pub mod ceremony;
 pub mod frame;
 pub mod hash;
+pub mod self_test;
 pub mod vdf;
 
 /// Bytes given as hex on the command line (`0x` prefix allowed); bad hex is a usage error.
