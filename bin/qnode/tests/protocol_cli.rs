@@ -2,34 +2,9 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use serde::Deserialize;
+use qnode_test_vectors::schema::Frame;
 use std::path::Path;
 use std::process::{Command, Output};
-
-#[derive(Deserialize)]
-struct Poseidon {
-    hash_bytes: Vec<HashCase>,
-}
-
-#[derive(Deserialize)]
-struct HashCase {
-    input: String,
-    output: String,
-}
-
-#[derive(Deserialize)]
-struct Vdf {
-    frame_chain: Vec<Chain>,
-}
-
-#[derive(Deserialize)]
-struct Chain {
-    seed: String,
-    filter: String,
-    difficulty: u32,
-    count: usize,
-    frames: Vec<serde_json::Value>,
-}
 
 fn qnode(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qnode"))
@@ -44,7 +19,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn hash_poseidon_prints_the_original_hash() {
-    let v: Poseidon = qnode_test_vectors::load("poseidon.json");
+    let v = qnode_test_vectors::poseidon();
     for case in v.hash_bytes.iter().take(4) {
         let out = qnode(&["hash", "poseidon", "--input", &case.input]);
         assert!(out.status.success());
@@ -57,7 +32,7 @@ fn hash_poseidon_prints_the_original_hash() {
 
 #[test]
 fn frame_chain_prints_the_original_frames_as_json_lines() {
-    let v: Vdf = qnode_test_vectors::load("vdf.json");
+    let v = qnode_test_vectors::vdf();
     let chain = v
         .frame_chain
         .iter()
@@ -77,7 +52,7 @@ fn frame_chain_prints_the_original_frames_as_json_lines() {
         &chain.filter,
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
+    let lines: Vec<Frame> = text(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();

@@ -2,34 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use serde::Deserialize;
 use std::process::{Command, Output};
-
-#[derive(Deserialize)]
-struct Vectors {
-    solve: Vec<Solve>,
-    challenge_proof: Vec<ChallengeProof>,
-}
-
-#[derive(Deserialize)]
-struct Solve {
-    challenge: String,
-    difficulty: u32,
-    output: String,
-}
-
-#[derive(Deserialize)]
-struct ChallengeProof {
-    challenge: String,
-    core: u32,
-    increment: u32,
-    difficulty: u32,
-    output: String,
-}
-
-fn vectors() -> Vectors {
-    qnode_test_vectors::load("vdf.json")
-}
 
 fn qnode(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qnode"))
@@ -44,7 +17,7 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn solve_prints_the_original_output_as_lowercase_hex() {
-    let v = vectors();
+    let v = qnode_test_vectors::vdf();
     let case = v
         .solve
         .iter()
@@ -80,7 +53,7 @@ fn verify(challenge: &str, difficulty: &str, proof: &str) -> (Option<i32>, Strin
 
 #[test]
 fn verify_exit_codes_follow_the_contract() {
-    let v = vectors();
+    let v = qnode_test_vectors::vdf();
     let case = &v.solve[0];
     let diff = case.difficulty.to_string();
     let valid = (Some(0), "valid\n".to_string());
@@ -108,7 +81,7 @@ fn verify_exit_codes_follow_the_contract() {
 
 #[test]
 fn challenge_proof_matches_the_data_worker() {
-    let v = vectors();
+    let v = qnode_test_vectors::vdf();
     let case = v
         .challenge_proof
         .iter()

@@ -16,7 +16,7 @@ pub use ceremony::{Ceremony, CeremonyError, Contribution, Stage};
 pub use domain::{Domain, SIZES};
 pub use msm::{msm, msm_naive};
 pub use points::{g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes, G1_BYTES, G2_BYTES};
-pub use scalar::{Scalar, SCALAR_BYTES};
+pub use scalar::{values_from_bytes, Scalar, SCALAR_BYTES, VALUE_BYTES};
 pub use setup::{Opening, Setup};
 
 /// The G1 point type (MIRACL `ECP`).

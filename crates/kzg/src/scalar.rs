@@ -137,6 +137,19 @@ impl Scalar {
     }
 }
 
+/// Bytes per value in the proof loop: one SHA3-512 digest.
+pub const VALUE_BYTES: usize = 64;
+
+/// The proof loop's values from the workers' concatenated digests, as the original's
+/// `BytesToPolynomial`: each 64-byte piece (and a shorter last piece, if any) read as a
+/// big-endian integer.
+pub fn values_from_bytes(bytes: &[u8]) -> Vec<Scalar> {
+    bytes
+        .chunks(VALUE_BYTES)
+        .map(Scalar::from_be_bytes_reduced)
+        .collect()
+}
+
 impl Zeroize for Scalar {
     fn zeroize(&mut self) {
         self.0.zero();

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_kzg::{
-    g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes, KzgError, Scalar, Setup, G1, G2,
-    SCALAR_BYTES, SIZES,
+    g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes, values_from_bytes, KzgError, Scalar,
+    Setup, G1, G2, SCALAR_BYTES, SIZES, VALUE_BYTES,
 };
 use std::sync::OnceLock;
 
@@ -14,16 +14,28 @@ fn setup() -> &'static Setup {
     S.get_or_init(|| Setup::from_secret(&Scalar::random().unwrap(), 1024).unwrap())
 }
 
-/// Values as the proof loop makes them: 64-byte SHA3-512 digests read big-endian.
+/// Values as the proof loop makes them: concatenated 64-byte SHA3-512 digests.
 fn values(n: usize, salt: u8) -> Vec<Scalar> {
-    (0..n)
-        .map(|i| {
-            let bytes: Vec<u8> = (0..64)
-                .map(|j| (i as u8).wrapping_mul(31) ^ j ^ salt)
-                .collect();
-            Scalar::from_be_bytes_reduced(&bytes)
-        })
-        .collect()
+    let bytes: Vec<u8> = (0..n * VALUE_BYTES)
+        .map(|i| (i / VALUE_BYTES) as u8 ^ (i as u8).wrapping_mul(31) ^ salt)
+        .collect();
+    values_from_bytes(&bytes)
+}
+
+#[test]
+fn digests_map_to_big_endian_integers() {
+    let mut digest = [0u8; VALUE_BYTES];
+    digest[63] = 5;
+    digest[62] = 1;
+    let mut two = digest.to_vec();
+    two.extend_from_slice(&[0, 7]); // a short last piece, read as it is
+    assert_eq!(
+        values_from_bytes(&two),
+        [Scalar::from_u64(261), Scalar::from_u64(7)]
+    );
+    // The largest digest is below r, so it is kept exactly.
+    let max = Scalar::from_be_bytes_reduced(&[0xff; VALUE_BYTES]);
+    assert_eq!(&max.to_bytes()[9..], &[0xff; VALUE_BYTES][..]);
 }
 
 #[test]

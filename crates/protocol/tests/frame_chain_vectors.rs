@@ -4,34 +4,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_protocol::frame::{genesis, prove_next, selector, validate};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Vectors {
-    frame_chain: Vec<Chain>,
-}
-
-#[derive(Deserialize)]
-struct Chain {
-    seed: String,
-    filter: String,
-    difficulty: u32,
-    count: usize,
-    frames: Vec<Frame>,
-}
-
-#[derive(Deserialize)]
-struct Frame {
-    frame_number: u64,
-    difficulty: u32,
-    input: String,
-    output: String,
-    parent_selector: String,
-}
-
-fn vectors() -> Vectors {
-    qnode_test_vectors::load("vdf.json")
-}
+use qnode_test_vectors::schema::Frame;
 
 fn same(ours: &qnode_protocol::pb::clock::ClockFrame, theirs: &Frame) {
     assert_eq!(ours.frame_number, theirs.frame_number);
@@ -58,7 +31,7 @@ fn same(ours: &qnode_protocol::pb::clock::ClockFrame, theirs: &Frame) {
 
 #[test]
 fn chains_are_proved_byte_for_byte_and_validate() {
-    for chain in vectors().frame_chain {
+    for chain in qnode_test_vectors::vdf().frame_chain {
         let filter = hex::decode(&chain.filter).unwrap();
         let seed = hex::decode(&chain.seed).unwrap();
         assert_eq!(chain.frames.len(), chain.count + 1);

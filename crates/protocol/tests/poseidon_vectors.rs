@@ -3,26 +3,10 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_protocol::poseidon::{hash_bytes, PoseidonError};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Vectors {
-    hash_bytes: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    input: String,
-    output: String,
-}
-
-fn vectors() -> Vectors {
-    qnode_test_vectors::load("poseidon.json")
-}
 
 #[test]
 fn hash_bytes_matches_the_original() {
-    let cases = vectors().hash_bytes;
+    let cases = qnode_test_vectors::poseidon().hash_bytes;
     assert!(cases.len() >= 18);
     for case in cases {
         let input = hex::decode(&case.input).expect("hex");

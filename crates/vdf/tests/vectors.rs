@@ -4,47 +4,12 @@
 
 use qnode_test_vectors::unhex;
 use qnode_vdf::{challenge_difficulty, challenge_proof, solve, verify, VdfError};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Vectors {
-    solve: Vec<Solve>,
-    verify_invalid: Vec<Invalid>,
-    challenge_proof: Vec<ChallengeProof>,
-}
-
-#[derive(Deserialize)]
-struct Solve {
-    challenge: String,
-    difficulty: u32,
-    output: String,
-}
-
-#[derive(Deserialize)]
-struct Invalid {
-    challenge: String,
-    difficulty: u32,
-    proof: String,
-    kind: String,
-}
-
-#[derive(Deserialize)]
-struct ChallengeProof {
-    challenge: String,
-    core: u32,
-    increment: u32,
-    difficulty: u32,
-    output: String,
-}
 
 /// `shared/vectors` beside the checkout, or `$QNODE_VECTORS`.
-fn vectors() -> Vectors {
-    qnode_test_vectors::load("vdf.json")
-}
 
 #[test]
 fn solve_reproduces_the_original_outputs() {
-    for case in vectors().solve {
+    for case in qnode_test_vectors::vdf().solve {
         let challenge = unhex(&case.challenge);
         let out = solve(&challenge, case.difficulty).unwrap();
         assert_eq!(
@@ -60,7 +25,7 @@ fn solve_reproduces_the_original_outputs() {
 
 #[test]
 fn verify_rejects_every_invalid_case_without_panicking() {
-    for case in vectors().verify_invalid {
+    for case in qnode_test_vectors::vdf().verify_invalid {
         let result = verify(
             &unhex(&case.challenge),
             case.difficulty,
@@ -78,7 +43,7 @@ fn verify_rejects_every_invalid_case_without_panicking() {
 }
 
 fn check_challenge_proofs(fast: bool) {
-    for case in vectors()
+    for case in qnode_test_vectors::vdf()
         .challenge_proof
         .into_iter()
         .filter(|c| (c.difficulty < 100_000) == fast)
