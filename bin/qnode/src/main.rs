@@ -34,6 +34,12 @@ enum Command {
     Ceremony(cmd::ceremony::CeremonyCommand),
     /// Measure this machine (VDF and KZG) and store the report in the config directory.
     SelfTest(cmd::self_test::SelfTestArgs),
+    /// Run the node: data workers, proof loop and master clock, until stopped.
+    Run(cmd::run::RunArgs),
+    /// Serve challenge proofs for one core (started by `qnode run`).
+    Worker(cmd::run::WorkerArgs),
+    /// List (and re-check) the stored proof chain.
+    Proofs(cmd::proofs::ProofsArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +52,9 @@ fn main() -> ExitCode {
         Command::Frames(a) => a.run(),
         Command::Ceremony(c) => c.run(),
         Command::SelfTest(a) => a.run(),
+        Command::Run(a) => a.run(),
+        Command::Worker(a) => a.run(),
+        Command::Proofs(a) => a.run(),
     };
     match result {
         Ok(code) => code,

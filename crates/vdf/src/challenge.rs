@@ -17,6 +17,12 @@ pub fn challenge_difficulty(increment: u32) -> u32 {
         .max(1)
 }
 
+/// The mainnet difficulty divided by `divisor` (at least 1): devnets prove the same chain
+/// shape at a fraction of the cost. A divisor of 1 is the real rule.
+pub fn scaled_challenge_difficulty(increment: u32, divisor: u32) -> u32 {
+    (challenge_difficulty(increment) / divisor.max(1)).max(1)
+}
+
 /// `SHA3-256(BE u32 core || challenge)`: the VDF input for one worker core.
 pub fn challenge_seed(challenge: &[u8], core: u32) -> [u8; 32] {
     Sha3_256::new()

@@ -4,6 +4,8 @@ pub mod bench;
 pub mod ceremony;
 pub mod frame;
 pub mod hash;
+pub mod proofs;
+pub mod run;
 pub mod self_test;
 pub mod vdf;
 

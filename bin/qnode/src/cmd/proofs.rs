@@ -1,0 +1,87 @@
+//! `qnode proofs`: the stored proof chain, optionally re-checked record by record.
+
+use anyhow::Result;
+use clap::Args;
+use qnode_node::proof_chain::{check, records};
+use qnode_node::{kzg_setup, node};
+use qnode_protocol::frame::DEFAULT_FILTER;
+use qnode_store::Store;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ProofsArgs {
+    /// The node's config directory.
+    #[arg(long)]
+    config_dir: PathBuf,
+    /// Re-check every VDF output, KZG opening and chain link.
+    #[arg(long)]
+    verify: bool,
+    /// One JSON object per increment.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ProofsArgs {
+    pub fn run(self) -> Result<ExitCode> {
+        let store = Store::open_existing_in(&self.config_dir)?;
+        let peer = node::peer_id(&self.config_dir)?;
+        let chain = records(&store, &peer)?;
+        let genesis = store
+            .frame(&DEFAULT_FILTER, 0)?
+            .map(|f| f.output)
+            .unwrap_or_default();
+        let setup = if self.verify {
+            Some(kzg_setup::load(&self.config_dir, None)?)
+        } else {
+            None
+        };
+        let reward = store.latest_data_time_proof(&peer)?.map_or(0, |l| l.reward);
+        let mut failed = None;
+        for i in 0..chain.len() {
+            let r = &chain[i];
+            let verdict = setup
+                .as_ref()
+                .map(|s| check(&chain, i, &peer, &genesis, &s.ceremony.setup));
+            if let Some(Err(why)) = &verdict {
+                failed.get_or_insert((r.increment, why.clone()));
+            }
+            let status = match &verdict {
+                None => "",
+                Some(Ok(())) => "ok",
+                Some(Err(_)) => "FAILED",
+            };
+            if self.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "increment": r.increment,
+                        "difficulty": r.proof.difficulty,
+                        "parallelism": r.proof.parallelism,
+                        "index": r.index(),
+                        "commitment": r.commitment().map(hex::encode),
+                        "verified": verdict.as_ref().map(|v| v.is_ok()),
+                        "error": verdict.and_then(|v| v.err()),
+                    })
+                );
+            } else {
+                println!(
+                    "{:>8}  difficulty {:>6}  workers {:>4}  opened {:>4}  {}",
+                    r.increment,
+                    r.proof.difficulty,
+                    r.proof.parallelism,
+                    r.index().unwrap_or_default(),
+                    status
+                );
+            }
+        }
+        if !self.json {
+            println!("{} increments, reward {reward}", chain.len());
+        }
+        if let Some((increment, why)) = failed {
+            eprintln!("increment {increment} fails: {why}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,166 @@
+//! `qnode run` and `qnode worker`.
+
+use super::Hex;
+use anyhow::{Context, Result};
+use clap::Args;
+use qnode_node::data_workers::LocalWorkers;
+use qnode_node::node::{NodeConfig, WorkerSource};
+use qnode_protocol::frame;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The genesis seed of a local devnet (mainnet's seed is not embedded yet).
+const DEVNET_SEED: &[u8] = b"qnode devnet";
+/// How much a devnet divides every difficulty unless told otherwise.
+const DEVNET_DIVISOR: u32 = 10_000;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Store, keys, KZG setup and self-test report live here.
+    #[arg(long)]
+    config_dir: PathBuf,
+    /// Local worker processes (default: cores − 1, at least 1).
+    #[arg(long)]
+    workers: Option<u32>,
+    /// Worker i listens on 127.0.0.1:(base + i).
+    #[arg(long, default_value_t = 40_000)]
+    worker_base_port: u16,
+    /// Use these running workers (http://host:port, repeatable) instead of spawning.
+    #[arg(long = "worker-addr")]
+    worker_addrs: Vec<String>,
+    /// A local devnet: generates a KZG setup if none, divides difficulties (see
+    /// --difficulty-divisor).
+    #[arg(long)]
+    devnet: bool,
+    /// KZG powers of a generated devnet setup: 1024 serves any parallelism, 128 up to 128
+    /// workers (devnet only).
+    #[arg(long, requires = "devnet", default_value_t = qnode_node::kzg_setup::DEVNET_POWERS)]
+    devnet_setup_powers: usize,
+    /// Divide every VDF difficulty by this (devnet only; default 10000 with --devnet).
+    #[arg(long, requires = "devnet")]
+    difficulty_divisor: Option<u32>,
+    /// Genesis seed, hex (default: a devnet seed).
+    #[arg(long)]
+    genesis_seed: Option<Hex>,
+    /// Network id: anything but 0 prefixes the genesis seed with that byte.
+    #[arg(long, default_value_t = 0)]
+    network: u8,
+    /// Master clock difficulty (before any devnet divisor).
+    #[arg(long, default_value_t = frame::DEFAULT_DIFFICULTY)]
+    difficulty: u32,
+    /// Milliseconds between master frames the node proves itself.
+    #[arg(long, default_value_t = 20_000)]
+    frame_interval_ms: u64,
+    /// Seconds before a worker call counts as hung and the worker is restarted.
+    #[arg(long, default_value_t = 600)]
+    worker_timeout_secs: u64,
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// The core this worker proves for.
+    #[arg(long)]
+    core: u32,
+    /// Exit when this process is gone.
+    #[arg(long)]
+    parent_process: Option<u32>,
+    /// Listen address (default 127.0.0.1:(40000 + core)).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Divide every difficulty by this (a devnet setting; 1 on a real network).
+    #[arg(long, default_value_t = 1)]
+    difficulty_divisor: u32,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QNODE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Flips to true on SIGINT or SIGTERM.
+async fn shutdown_signal(tx: tokio::sync::watch::Sender<bool>) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("cannot watch SIGTERM: {e}");
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+    let _ = tx.send(true);
+}
+
+impl RunArgs {
+    pub fn run(self) -> Result<ExitCode> {
+        init_logging();
+        let divisor = if self.devnet {
+            self.difficulty_divisor.unwrap_or(DEVNET_DIVISOR).max(1)
+        } else {
+            1
+        };
+        let workers = if self.worker_addrs.is_empty() {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+            WorkerSource::Local(LocalWorkers {
+                program: std::env::current_exe().context("finding the qnode executable")?,
+                count: self.workers.unwrap_or(cores.saturating_sub(1)).max(1),
+                base_port: self.worker_base_port,
+                difficulty_divisor: divisor,
+            })
+        } else {
+            WorkerSource::Remote(self.worker_addrs)
+        };
+        let seed = self
+            .genesis_seed
+            .map_or_else(|| DEVNET_SEED.to_vec(), |h| h.0);
+        let config = NodeConfig {
+            config_dir: self.config_dir,
+            workers,
+            devnet_setup_powers: self.devnet.then_some(self.devnet_setup_powers),
+            difficulty_divisor: divisor,
+            master_difficulty: self.difficulty,
+            genesis_seed: frame::network_seed(&seed, self.network),
+            filter: frame::DEFAULT_FILTER.to_vec(),
+            frame_interval: Duration::from_millis(self.frame_interval_ms),
+            worker_timeout: Duration::from_secs(self.worker_timeout_secs),
+        };
+        runtime()?.block_on(async move {
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(shutdown_signal(tx));
+            qnode_node::node::run(config, rx).await
+        })?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl WorkerArgs {
+    pub fn run(self) -> Result<ExitCode> {
+        init_logging();
+        let addr = match self.listen {
+            Some(a) => a,
+            None => qnode_worker::default_address(self.core, 40_000)?,
+        };
+        runtime()?.block_on(qnode_worker::serve(
+            addr,
+            self.difficulty_divisor,
+            self.parent_process,
+        ))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}

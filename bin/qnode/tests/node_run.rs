@@ -1,0 +1,298 @@
+//! `qnode run` as a real process with real worker processes at devnet difficulty: the
+//! chain grows and verifies, survives worker deaths and SIGKILLs of the node, and SIGTERM
+//! stops everything.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+/// A running node and the increments it logs.
+struct Node {
+    child: Child,
+    increments: Receiver<u32>,
+    log: Receiver<String>,
+}
+
+fn start(config: &Path, base_port: u16, workers: u32) -> Node {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args([
+            "run",
+            "--devnet",
+            "--devnet-setup-powers",
+            "128",
+            "--config-dir",
+        ])
+        .arg(config)
+        .args([
+            "--workers",
+            &workers.to_string(),
+            "--worker-base-port",
+            &base_port.to_string(),
+        ])
+        .args(["--frame-interval-ms", "1000", "--worker-timeout-secs", "20"])
+        .env("QNODE_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (inc_tx, increments) = mpsc::channel();
+    let (log_tx, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("increment proved") {
+                if let Some(n) = field(&line, "increment=") {
+                    let _ = inc_tx.send(n);
+                }
+            }
+            let _ = log_tx.send(line);
+        }
+    });
+    Node {
+        child,
+        increments,
+        log,
+    }
+}
+
+fn field(line: &str, key: &str) -> Option<u32> {
+    let plain: String = line.chars().filter(|c| !c.is_control()).collect();
+    let at = plain.find(key)? + key.len();
+    let digits: String = plain[at..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+impl Node {
+    /// Waits until the node has proved increment `n`.
+    fn wait_for_increment(&self, n: u32, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(i) = self.increments.recv_timeout(Duration::from_millis(200)) {
+                if i >= n {
+                    return;
+                }
+            }
+        }
+        panic!("increment {n} not reached within {timeout:?}");
+    }
+
+    fn log_contains(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(line) = self.log.recv_timeout(Duration::from_millis(200)) {
+                if line.contains(needle) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then wait (bounded) for exit.
+    fn terminate(mut self, within: Duration) {
+        signal("TERM", self.pid());
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("node did not stop within {within:?} of SIGTERM");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signal(name: &str, pid: u32) {
+    Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .unwrap();
+}
+
+/// Processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …; comm may contain spaces, so split after the last ')'.
+        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        if after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+            == Some(pid)
+        {
+            out.push(child);
+        }
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+fn verified_increments(config: &Path) -> Vec<u32> {
+    let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args(["proofs", "--verify", "--json", "--config-dir"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "proofs --verify failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["verified"], true, "{l}");
+            v["increment"].as_u64().unwrap() as u32
+        })
+        .collect()
+}
+
+fn assert_consecutive(increments: &[u32]) {
+    for (i, n) in increments.iter().enumerate() {
+        assert_eq!(
+            *n as usize, i,
+            "increments are 0, 1, 2, … with no gap or repeat"
+        );
+    }
+}
+
+#[test]
+fn the_chain_grows_verifies_and_sigterm_stops_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(dir.path(), 41_100, 2);
+    node.wait_for_increment(22, Duration::from_secs(240));
+    let workers = children_of(node.pid());
+    assert_eq!(workers.len(), 2, "one process per worker");
+    node.terminate(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(500));
+    for w in workers {
+        assert!(!alive(w), "worker {w} outlived the node");
+    }
+    let chain = verified_increments(dir.path());
+    assert!(chain.len() >= 21, "{} increments stored", chain.len());
+    assert_consecutive(&chain);
+}
+
+#[test]
+fn a_killed_worker_is_restarted_and_the_chain_stays_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(dir.path(), 41_200, 2);
+    node.wait_for_increment(3, Duration::from_secs(240));
+    let workers = children_of(node.pid());
+    signal("KILL", workers[0]);
+    assert!(
+        node.log_contains("data worker restarted", Duration::from_secs(30)),
+        "restart logged"
+    );
+    let after = children_of(node.pid());
+    assert_eq!(after.len(), 2);
+    assert!(!after.contains(&workers[0]));
+    node.wait_for_increment(10, Duration::from_secs(120));
+    node.terminate(Duration::from_secs(5));
+    let chain = verified_increments(dir.path());
+    assert!(chain.len() >= 9);
+    assert_consecutive(&chain);
+}
+
+#[test]
+fn sigkill_at_random_moments_keeps_the_chain_continuous() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    eprintln!("kill timing seed {seed}");
+    let mut x = u64::from(seed) | 1;
+    let mut last = 0;
+    for kill in 0..20 {
+        let mut node = start(dir.path(), 41_300, 1);
+        // Let it start and prove at least one increment, then kill it somewhere in the
+        // next few.
+        node.wait_for_increment(last, Duration::from_secs(120));
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        std::thread::sleep(Duration::from_millis(x % 700));
+        let workers = children_of(node.pid());
+        node.child.kill().unwrap();
+        node.child.wait().unwrap();
+        while let Ok(i) = node.increments.try_recv() {
+            last = last.max(i);
+        }
+        // Workers notice their parent is gone and exit by themselves.
+        std::thread::sleep(Duration::from_millis(600));
+        for w in workers {
+            assert!(!alive(w), "kill {kill}: worker {w} outlived a killed node");
+        }
+    }
+    let chain = verified_increments(dir.path());
+    assert!(
+        chain.len() >= 10,
+        "{} increments after 20 kills",
+        chain.len()
+    );
+    assert_consecutive(&chain);
+}
+
+#[test]
+fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let _taken = std::net::TcpListener::bind("127.0.0.1:41400").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args([
+            "run",
+            "--devnet",
+            "--devnet-setup-powers",
+            "128",
+            "--workers",
+            "1",
+        ])
+        .args(["--worker-base-port", "41400", "--config-dir"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("port 127.0.0.1:41400 is already in use"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--worker-base-port"), "{stderr}");
+}

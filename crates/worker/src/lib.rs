@@ -1,0 +1,114 @@
+//! Service 1, the data worker: a gRPC server for `DataIPCService.CalculateChallengeProof`
+//! that computes one core's VDF challenge proof per request. It runs as its own process,
+//! one per core, and exits by itself when its parent (the node) is gone.
+
+use qnode_protocol::limits::Kind;
+use qnode_protocol::pb::data::data_ipc_service_server::{DataIpcService, DataIpcServiceServer};
+use qnode_protocol::pb::data::{ChallengeProofRequest, ChallengeProofResponse};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tonic::{Request, Response, Status};
+
+/// The default address of core `n`: 127.0.0.1, port 40000 + n, as the original.
+pub fn default_address(core: u32, base_port: u16) -> Result<SocketAddr, WorkerError> {
+    let port = u16::try_from(u32::from(base_port) + core)
+        .map_err(|_| WorkerError::Port { core, base_port })?;
+    Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// Why a worker could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Could not listen on the address.
+    #[error(
+        "cannot listen on {addr}: {cause}. Another program (or another qnode) uses that port: \
+         stop it or choose other ports with --worker-base-port"
+    )]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The system's error.
+        cause: String,
+    },
+    /// base port + core does not fit a port number.
+    #[error("core {core} has no port above base port {base_port}")]
+    Port {
+        /// The core.
+        core: u32,
+        /// The base port.
+        base_port: u16,
+    },
+    /// The gRPC server failed.
+    #[error("worker server: {0}")]
+    Serve(String),
+}
+
+/// Proves challenges for one core.
+pub struct ChallengeProver {
+    /// Devnet difficulty divisor (1 on a real network).
+    pub difficulty_divisor: u32,
+}
+
+#[tonic::async_trait]
+impl DataIpcService for ChallengeProver {
+    async fn calculate_challenge_proof(
+        &self,
+        request: Request<ChallengeProofRequest>,
+    ) -> Result<Response<ChallengeProofResponse>, Status> {
+        let r = request.into_inner();
+        if r.challenge.len() > Kind::ChallengeProof.max_bytes() {
+            return Err(Status::invalid_argument("challenge too large"));
+        }
+        let difficulty =
+            qnode_vdf::scaled_challenge_difficulty(r.increment, self.difficulty_divisor);
+        let seed = qnode_vdf::challenge_seed(&r.challenge, r.core);
+        let output = tokio::task::spawn_blocking(move || qnode_vdf::solve(&seed, difficulty))
+            .await
+            .map_err(|e| Status::internal(format!("prover task: {e}")))?
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(ChallengeProofResponse {
+            output: output.to_vec(),
+        }))
+    }
+}
+
+/// Whether process `pid` still exists (Linux: its /proc entry).
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Serves on `addr` until `parent` (if given) exits.
+pub async fn serve(
+    addr: SocketAddr,
+    difficulty_divisor: u32,
+    parent: Option<u32>,
+) -> Result<(), WorkerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| WorkerError::Bind {
+            addr,
+            cause: e.to_string(),
+        })?;
+    tracing::info!(%addr, difficulty_divisor, "data worker listening");
+    let parent_gone = async move {
+        match parent {
+            Some(pid) => {
+                while alive(pid) {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                tracing::info!(pid, "parent process is gone; worker exiting");
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tonic::transport::Server::builder()
+        .add_service(DataIpcServiceServer::new(ChallengeProver {
+            difficulty_divisor,
+        }))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            parent_gone,
+        )
+        .await
+        .map_err(|e| WorkerError::Serve(e.to_string()))
+}
