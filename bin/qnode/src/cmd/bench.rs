@@ -14,6 +14,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
         difficulty: u32,
     },
+    /// One proof-loop increment's cost beyond the workers' VDF time (stub workers that
+    /// answer at once), at parallelism 1, 16 and 128, and the process's resident memory.
+    Loop {
+        /// Increments measured per parallelism.
+        #[arg(long, default_value_t = 20)]
+        increments: u32,
+    },
 }
 
 struct Measured {
@@ -26,7 +33,10 @@ const CHALLENGE: &[u8] = b"qnode bench vdf";
 
 impl BenchCommand {
     pub fn run(self) -> Result<ExitCode> {
-        let BenchCommand::Vdf { difficulty } = self;
+        let difficulty = match self {
+            BenchCommand::Vdf { difficulty } => difficulty,
+            BenchCommand::Loop { increments } => return super::bench_loop::run(increments),
+        };
         let ours = measure_qnode(difficulty)?;
         println!("VDF at 2048 bits, difficulty {difficulty}");
         println!("{:<22}{:>14}{:>14}{:>10}", "", "qnode", "baseline", "ratio");

@@ -1,6 +1,7 @@
 //! One module per top-level subcommand.
 
 pub mod bench;
+mod bench_loop;
 pub mod ceremony;
 pub mod frame;
 pub mod hash;

@@ -1,0 +1,106 @@
+//! `qnode bench loop`: the real proof loop against stub workers that answer at once, so
+//! what is measured is everything an increment costs besides the VDFs themselves: the
+//! gRPC round trips, SHA3-512 digests, the KZG commitment and opening, and the store.
+
+use anyhow::{Context, Result};
+use qnode_kzg::{Scalar, Setup};
+use qnode_node::proof_loop::ProofLoop;
+use qnode_protocol::pb::data::data_ipc_service_server::{DataIpcService, DataIpcServiceServer};
+use qnode_protocol::pb::data::{ChallengeProofRequest, ChallengeProofResponse};
+use qnode_store::Store;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tonic::{Request, Response, Status};
+
+/// Answers every request at once with an output derived from the request, so digests
+/// differ per core and increment without any VDF work.
+struct StubWorker;
+
+#[tonic::async_trait]
+impl DataIpcService for StubWorker {
+    async fn calculate_challenge_proof(
+        &self,
+        request: Request<ChallengeProofRequest>,
+    ) -> Result<Response<ChallengeProofResponse>, Status> {
+        let r = request.into_inner();
+        let mut output = vec![0u8; qnode_vdf::OUTPUT_BYTES];
+        output[..4].copy_from_slice(&r.core.to_be_bytes());
+        output[4..8].copy_from_slice(&r.increment.to_be_bytes());
+        Ok(Response::new(ChallengeProofResponse { output }))
+    }
+}
+
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+pub fn run(increments: u32) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(DataIpcServiceServer::new(StubWorker))
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+        );
+        eprintln!("generating a 128-power setup for the bench…");
+        let setup = Arc::new(Setup::from_secret(&Scalar::random()?, 128)?);
+        println!("proof-loop overhead per increment (stub workers), {increments} increments each");
+        println!(
+            "{:>12}{:>16}{:>16}",
+            "parallelism", "ms/increment", "RSS (MiB)"
+        );
+        for parallelism in [1usize, 16, 128] {
+            let dir = tempfile::tempdir()?;
+            let store = Arc::new(Store::open_in(dir.path())?);
+            let (reports, mut rx) = tokio::sync::mpsc::channel(1024);
+            tokio::spawn(async move { while rx.recv().await.is_some() {} });
+            let proof_loop = ProofLoop {
+                store: store.clone(),
+                setup: setup.clone(),
+                workers: qnode_node::data_workers::clients(&vec![endpoint.clone(); parallelism])?,
+                supervisor: None,
+                peer_id: vec![7; 32],
+                genesis_output: vec![0; qnode_vdf::OUTPUT_BYTES],
+                difficulty_divisor: 1,
+                report_template: Default::default(),
+                reports,
+                call_timeout: Duration::from_secs(30),
+            };
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let started = Instant::now();
+            let task = tokio::spawn(proof_loop.run(stopped));
+            // Increment n is stored once n + 1 is proved: wait for `increments` records.
+            loop {
+                let latest = store
+                    .latest_data_time_proof(&[7; 32])?
+                    .map_or(0, |l| l.increment + 1);
+                if latest >= increments {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let elapsed = started.elapsed();
+            let _ = stop.send(true);
+            task.await.context("proof loop task")??;
+            println!(
+                "{parallelism:>12}{:>16.1}{:>16.1}",
+                elapsed.as_secs_f64() * 1000.0 / f64::from(increments),
+                resident_kib() as f64 / 1024.0
+            );
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
