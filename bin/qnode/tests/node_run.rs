@@ -296,3 +296,71 @@ fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
     );
     assert!(stderr.contains("--worker-base-port"), "{stderr}");
 }
+
+#[test]
+fn remote_workers_are_retried_until_they_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_qnode"))
+            .args([
+                "worker",
+                "--core",
+                "0",
+                "--difficulty-divisor",
+                "10000",
+                "--listen",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = worker(41_600);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args([
+            "run",
+            "--devnet",
+            "--devnet-setup-powers",
+            "128",
+            "--config-dir",
+        ])
+        .arg(dir.path())
+        .args([
+            "--worker-addr",
+            "http://127.0.0.1:41600",
+            "--worker-addr",
+            "http://127.0.0.1:41601",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let node = Node {
+        child,
+        increments: mpsc::channel().1,
+        log: lines,
+    };
+    assert!(
+        node.log_contains("worker call failed; retrying", Duration::from_secs(120)),
+        "the unreachable worker is reported"
+    );
+    let mut second = worker(41_601);
+    assert!(
+        node.log_contains("increment=2 ", Duration::from_secs(60)),
+        "the loop goes on once it answers"
+    );
+    node.terminate(Duration::from_secs(5));
+    for w in [&mut first, &mut second] {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    assert!(!verified_increments(dir.path()).is_empty());
+}
