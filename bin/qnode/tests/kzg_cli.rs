@@ -2,19 +2,10 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::{qnode, text};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn qnode(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args(args)
-        .output()
-        .expect("qnode runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -17,7 +17,17 @@ struct Node {
     log: Receiver<String>,
 }
 
+/// A devnet node with `workers` local workers on ports from `base_port`.
 fn start(config: &Path, base_port: u16, workers: u32) -> Node {
+    let (workers, base_port) = (workers.to_string(), base_port.to_string());
+    spawn(
+        config,
+        &["--workers", &workers, "--worker-base-port", &base_port],
+    )
+}
+
+/// `qnode run --devnet … EXTRA`, its log lines and increments collected.
+fn spawn(config: &Path, extra: &[&str]) -> Node {
     let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
         .args([
             "run",
@@ -27,12 +37,7 @@ fn start(config: &Path, base_port: u16, workers: u32) -> Node {
             "--config-dir",
         ])
         .arg(config)
-        .args([
-            "--workers",
-            &workers.to_string(),
-            "--worker-base-port",
-            &base_port.to_string(),
-        ])
+        .args(extra)
         .args(["--frame-interval-ms", "1000", "--worker-timeout-secs", "20"])
         .env("QNODE_LOG", "info")
         .env("NO_COLOR", "1")
@@ -316,38 +321,15 @@ fn remote_workers_are_retried_until_they_answer() {
             .unwrap()
     };
     let mut first = worker(41_600);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args([
-            "run",
-            "--devnet",
-            "--devnet-setup-powers",
-            "128",
-            "--config-dir",
-        ])
-        .arg(dir.path())
-        .args([
+    let node = spawn(
+        dir.path(),
+        &[
             "--worker-addr",
             "http://127.0.0.1:41600",
             "--worker-addr",
             "http://127.0.0.1:41601",
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let node = Node {
-        child,
-        increments: mpsc::channel().1,
-        log: lines,
-    };
+        ],
+    );
     assert!(
         node.log_contains("worker call failed; retrying", Duration::from_secs(120)),
         "the unreachable worker is reported"

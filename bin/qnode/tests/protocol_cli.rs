@@ -2,20 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::{qnode, text};
 use qnode_test_vectors::schema::Frame;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn qnode(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args(args)
-        .output()
-        .expect("qnode runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
 
 #[test]
 fn hash_poseidon_prints_the_original_hash() {

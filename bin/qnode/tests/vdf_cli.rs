@@ -2,18 +2,9 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::process::{Command, Output};
+mod common;
 
-fn qnode(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args(args)
-        .output()
-        .expect("qnode runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8")
-}
+use common::{qnode, text};
 
 #[test]
 fn solve_prints_the_original_output_as_lowercase_hex() {
@@ -33,7 +24,7 @@ fn solve_prints_the_original_output_as_lowercase_hex() {
         &diff,
     ]);
     assert!(out.status.success());
-    assert_eq!(stdout(&out), format!("{}\n", case.output));
+    assert_eq!(text(&out.stdout), format!("{}\n", case.output));
 }
 
 /// `qnode vdf verify` → (exit code, stdout).
@@ -48,7 +39,7 @@ fn verify(challenge: &str, difficulty: &str, proof: &str) -> (Option<i32>, Strin
         "--proof",
         proof,
     ]);
-    (out.status.code(), stdout(&out))
+    (out.status.code(), text(&out.stdout))
 }
 
 #[test]
@@ -99,5 +90,5 @@ fn challenge_proof_matches_the_data_worker() {
         &inc,
     ]);
     assert!(out.status.success());
-    assert_eq!(stdout(&out), format!("{}\n", case.output));
+    assert_eq!(text(&out.stdout), format!("{}\n", case.output));
 }
