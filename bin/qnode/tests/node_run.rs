@@ -261,7 +261,7 @@ fn sigkill_at_random_moments_keeps_the_chain_continuous() {
             last = last.max(i);
         }
         // Workers notice their parent is gone and exit by themselves.
-        std::thread::sleep(Duration::from_millis(600));
+        std::thread::sleep(Duration::from_millis(1500));
         for w in workers {
             assert!(!alive(w), "kill {kill}: worker {w} outlived a killed node");
         }

@@ -77,7 +77,8 @@ fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Serves on `addr` until `parent` (if given) exits.
+/// Serves on `addr` until `parent` (if given) exits. A worker whose parent is gone has
+/// nobody to answer, so it stops at once rather than finishing requests in flight.
 pub async fn serve(
     addr: SocketAddr,
     difficulty_divisor: u32,
@@ -90,6 +91,11 @@ pub async fn serve(
             cause: e.to_string(),
         })?;
     tracing::info!(%addr, difficulty_divisor, "data worker listening");
+    let server = tonic::transport::Server::builder()
+        .add_service(DataIpcServiceServer::new(ChallengeProver {
+            difficulty_divisor,
+        }))
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
     let parent_gone = async move {
         match parent {
             Some(pid) => {
@@ -101,14 +107,8 @@ pub async fn serve(
             None => std::future::pending().await,
         }
     };
-    tonic::transport::Server::builder()
-        .add_service(DataIpcServiceServer::new(ChallengeProver {
-            difficulty_divisor,
-        }))
-        .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener),
-            parent_gone,
-        )
-        .await
-        .map_err(|e| WorkerError::Serve(e.to_string()))
+    tokio::select! {
+        served = server => served.map_err(|e| WorkerError::Serve(e.to_string())),
+        () = parent_gone => Ok(()),
+    }
 }

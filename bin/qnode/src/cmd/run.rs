@@ -156,11 +156,15 @@ impl WorkerArgs {
             Some(a) => a,
             None => qnode_worker::default_address(self.core, 40_000)?,
         };
-        runtime()?.block_on(qnode_worker::serve(
+        let runtime = runtime()?;
+        let served = runtime.block_on(qnode_worker::serve(
             addr,
             self.difficulty_divisor,
             self.parent_process,
-        ))?;
+        ));
+        // Do not wait for a proof still being computed: its requester is gone.
+        runtime.shutdown_background();
+        served?;
         Ok(ExitCode::SUCCESS)
     }
 }
