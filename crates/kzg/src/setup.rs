@@ -114,7 +114,9 @@ impl Setup {
         })
     }
 
-    /// Checks `e(proof, [τ − ω^index]G2) = e(commitment − value·G1, G2)`.
+    /// Checks `e(proof, [τ − z]G2) = e(commitment − value·G1, G2)` with z = ω^index, in
+    /// the equivalent form `e(proof, τ·G2) = e(commitment − value·G1 + z·proof, G2)`: the
+    /// scalar multiplication moves to G1, and both G2 points are fixed.
     pub fn verify(
         &self,
         n: usize,
@@ -127,19 +129,12 @@ impl Setup {
             return Err(KzgError::IndexOutOfRange { index, size: n });
         }
         let z = domain.root(index);
-        let mut tau_minus_z = g2_mul(&self.g2[0], &z.0);
-        tau_minus_z.neg();
-        tau_minus_z.add(&self.g2[1]);
-        let mut lhs = commitment.clone();
+        let mut rhs = commitment.clone();
         let mut y = g1_mul(&self.g1[0], &opening.value.0);
         y.neg();
-        lhs.add(&y);
-        Ok(pairings_equal(
-            &opening.proof,
-            &tau_minus_z,
-            &lhs,
-            &self.g2[0],
-        ))
+        rhs.add(&y);
+        rhs.add(&g1_mul(&opening.proof, &z.0));
+        Ok(pairings_equal(&opening.proof, &self.g2[1], &rhs, &self.g2[0]))
     }
 }
 
