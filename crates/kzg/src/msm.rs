@@ -43,13 +43,10 @@ pub fn msm_naive(points: &[ECP], scalars: &[Scalar]) -> ECP {
     sum
 }
 
+/// About log2(n) − 2 bits: balances the n additions per window against the 2·2^c
+/// additions that combine the buckets.
 fn window_bits(n: usize) -> usize {
-    match n {
-        0..=15 => 3,
-        16..=127 => 5,
-        128..=511 => 7,
-        _ => 8,
-    }
+    ((usize::BITS - n.leading_zeros()) as usize).saturating_sub(3).clamp(3, 12)
 }
 
 /// The c-bit digit of a big-endian scalar at window `w` (bits w·c … w·c + c − 1).
@@ -66,7 +63,8 @@ fn digit(bytes: &[u8; SCALAR_BYTES], w: usize, c: usize) -> usize {
 fn pippenger(points: &[ECP], scalars: &[Scalar]) -> ECP {
     let c = window_bits(points.len());
     let bytes: Vec<[u8; SCALAR_BYTES]> = scalars.iter().map(Scalar::to_bytes).collect();
-    let windows = (8 * SCALAR_BYTES).div_ceil(c);
+    // Scalars are below r, so windows above r's bit length are always zero.
+    let windows = crate::scalar::order().nbits().div_ceil(c);
     let mut acc = ECP::new();
     let mut buckets = vec![ECP::new(); (1 << c) - 1];
     for w in (0..windows).rev() {
