@@ -46,7 +46,9 @@ pub fn msm_naive(points: &[ECP], scalars: &[Scalar]) -> ECP {
 /// About log2(n) − 2 bits: balances the n additions per window against the 2·2^c
 /// additions that combine the buckets.
 fn window_bits(n: usize) -> usize {
-    ((usize::BITS - n.leading_zeros()) as usize).saturating_sub(3).clamp(3, 12)
+    ((usize::BITS - n.leading_zeros()) as usize)
+        .saturating_sub(3)
+        .clamp(3, 12)
 }
 
 /// The c-bit digit of a big-endian scalar at window `w` (bits w·c … w·c + c − 1).

@@ -134,7 +134,12 @@ impl Setup {
         y.neg();
         rhs.add(&y);
         rhs.add(&g1_mul(&opening.proof, &z.0));
-        Ok(pairings_equal(&opening.proof, &self.g2[1], &rhs, &self.g2[0]))
+        Ok(pairings_equal(
+            &opening.proof,
+            &self.g2[1],
+            &rhs,
+            &self.g2[0],
+        ))
     }
 }
 

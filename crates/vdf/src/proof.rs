@@ -37,9 +37,8 @@ pub(crate) fn window_bits(t: u32) -> u32 {
 /// Computes `π = x^⌊2^t / B⌋` from `checkpoints[i] = x^(2^(k·i))`.
 ///
 /// Write `⌊2^t / B⌋ = Σ bᵢ·2^(k·i)` with k-bit digits `bᵢ`; then `π = Π_b (Π_{bᵢ = b}
-/// checkpoints[i])^b`. Each digit is `⌊2^k·(2^(t−k(i+1)) mod B) / B⌋`, and digits with
-/// `k(i+1) > t` are zero because `B > 2^127 > 2^t` there is never needed: `2^(t−k·i) <
-/// 2^k < B`.
+/// checkpoints[i])^b`. Each digit is `⌊2^k·(2^(t−k(i+1)) mod B) / B⌋`. Digits with
+/// `k(i+1) > t` are zero: there `2^(t−k·i) < 2^k < 2^127 < B`.
 pub(crate) fn prove(
     group: &mut ClassGroup,
     checkpoints: &[Form],
