@@ -35,6 +35,8 @@ struct Scratch {
     co2: Integer,
     m1: Integer,
     m2: Integer,
+    /// The b that B is taken against in NUDUPL/NUCOMP's last step.
+    b: Integer,
     out: Form0,
     xgcd: XgcdScratch,
     reduce: ReduceScratch,
@@ -128,12 +130,8 @@ impl ClassGroup {
             // B = (2(a·r1 − A·co2)/co1 − b) mod 2A
             s.out.b.assign(&f.a * &s.r1);
             s.out.b -= &s.out.a * &s.co2;
-            s.out.b <<= 1;
-            s.out.b.div_exact_mut(&s.co1);
-            s.out.b -= &f.b;
-            s.t.assign(&s.out.a << 1);
-            s.out.b.rem_floor_assign(&s.t);
-            self.finish_from_b(f);
+            s.b.assign(&f.b);
+            self.finish_from_numerator(f);
             return;
         }
         self.finish(f);
@@ -215,20 +213,22 @@ impl ClassGroup {
             s.out.b.assign(&s.out.a * &s.co2);
             s.out.b.neg_assign();
             s.out.b += &s.t;
-            s.out.b <<= 1;
-            s.out.b.div_exact_mut(&s.co1);
-            s.out.b -= &f2.b;
-            s.t.assign(&s.out.a << 1);
-            s.out.b.rem_floor_assign(&s.t);
-            self.finish_from_b(f);
+            s.b.assign(&f2.b);
+            self.finish_from_numerator(f);
             return;
         }
         self.finish(f);
     }
 
-    /// Completes `C = (B² − d) / 4A`, makes `A` positive, moves the result into `f`.
-    fn finish_from_b(&mut self, f: &mut Form) {
+    /// From the numerator X in `out.b`: B = (2X/co1 − b) mod 2A with b in `s.b`, then
+    /// C = (B² − d)/4A, A made positive, and the result reduced into `f`.
+    fn finish_from_numerator(&mut self, f: &mut Form) {
         let s = &mut self.s;
+        s.out.b <<= 1;
+        s.out.b.div_exact_mut(&s.co1);
+        s.out.b -= &s.b;
+        s.t.assign(&s.out.a << 1);
+        s.out.b.rem_floor_assign(&s.t);
         s.out.c.assign(s.out.b.square_ref());
         s.out.c -= &self.d;
         s.out.c.div_exact_mut(&s.out.a);
