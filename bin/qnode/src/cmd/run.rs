@@ -77,9 +77,11 @@ pub struct WorkerArgs {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QNODE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal; log files and pipes get plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
