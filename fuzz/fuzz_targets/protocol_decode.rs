@@ -18,5 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<clock::ClockFramesResponse>(Kind::ClockFramesResponse, data);
     let _ = decode::<clock::ClockFramesRequest>(Kind::ClockFramesRequest, data);
     let _ = decode::<node::ValidationMessage>(Kind::ValidationMessage, data);
+    let _ = decode::<node::SyncRequest>(Kind::ClockFramesRequest, data);
+    let _ = decode::<node::SyncResponse>(Kind::ClockFramesResponse, data);
     let _ = decode::<data::ChallengeProofResponse>(Kind::ChallengeProof, data);
 });

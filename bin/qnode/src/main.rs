@@ -36,6 +36,8 @@ enum Command {
     SelfTest(cmd::self_test::SelfTestArgs),
     /// Run the node: data workers, proof loop and master clock, until stopped.
     Run(cmd::run::RunArgs),
+    /// Run a local network of qnodes on 127.0.0.1 with a live table, until Ctrl-C.
+    Devnet(cmd::devnet::DevnetArgs),
     /// Serve challenge proofs for one core (started by `qnode run`).
     Worker(cmd::run::WorkerArgs),
     /// List (and re-check) the stored proof chain.
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Ceremony(c) => c.run(),
         Command::SelfTest(a) => a.run(),
         Command::Run(a) => a.run(),
+        Command::Devnet(a) => a.run(),
         Command::Worker(a) => a.run(),
         Command::Proofs(a) => a.run(),
     };

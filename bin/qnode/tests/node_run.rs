@@ -39,6 +39,13 @@ fn spawn(config: &Path, extra: &[&str]) -> Node {
         .arg(config)
         .args(extra)
         .args(["--frame-interval-ms", "1000", "--worker-timeout-secs", "20"])
+        // Any free port: these nodes run alone, and tests run side by side.
+        .args([
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--min-increment-ms",
+            "0",
+        ])
         .env("QNODE_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())

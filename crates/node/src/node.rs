@@ -1,13 +1,21 @@
 //! `qnode run`: the node's start-up and its long-running tasks — store, master time reel,
-//! KZG setup, self-test, data workers, the proof loop and the master frame prover — until
-//! shutdown.
+//! KZG setup, self-test, the network and its services, data workers, the proof loop and
+//! the master frame prover — until shutdown.
 
+use crate::challenge_proof_verifier::{ReportHandler, ReportRules};
+use crate::channel_listener::ChannelListener;
 use crate::data_workers::{self, LocalWorkers, Supervisor, WorkersError};
 use crate::kzg_setup::{self, SetupError};
 use crate::master_time_reel::{Genesis, MasterTimeReel, ReelError};
+use crate::peer_info_manager::PeerInfoManager;
 use crate::proof_loop::{ProofLoop, ProofLoopError};
 use crate::self_test::{self, SelfTestError};
-use qnode_protocol::frame;
+use crate::services::{Context, Counters};
+use crate::{
+    bandwidth_test, challenge_proof_verifier, frame_sync, frame_validator, master_prover,
+    message_subscriber, self_test_broadcast, status,
+};
+use qnode_p2p::{Multiaddr, Network, NetworkConfig, NetworkError};
 use qnode_store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +52,21 @@ pub struct NodeConfig {
     pub frame_interval: Duration,
     /// A worker call slower than this counts as hung.
     pub worker_timeout: Duration,
+    /// Where to listen and whom to join.
+    pub network: NetworkSettings,
+    /// The shortest time an increment may take (a devnet setting; zero otherwise).
+    pub min_increment: Duration,
+}
+
+/// The node's network settings.
+#[derive(Debug, Clone)]
+pub struct NetworkSettings {
+    /// Listen addresses (TCP and QUIC).
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap peers (`…/p2p/<peer id>`).
+    pub bootstrap: Vec<Multiaddr>,
+    /// How peers' reports are judged.
+    pub report_rules: ReportRules,
 }
 
 /// Why the node stopped with an error.
@@ -67,38 +90,16 @@ pub enum NodeError {
     /// See the proof loop's message.
     #[error(transparent)]
     ProofLoop(#[from] ProofLoopError),
-    /// The peer id file could not be read or written.
-    #[error("peer id file {path}: {cause}")]
-    PeerId {
-        /// The file.
-        path: PathBuf,
-        /// What failed.
-        cause: String,
-    },
+    /// The identity or the network failed.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
 }
 
-/// The file holding this node's peer id (32 random bytes, hex). An interim identity until
-/// the network layer brings the node's key pair.
-pub const PEER_ID_FILE: &str = "peer-id";
-
-/// This node's peer id, created on first use.
+/// This node's peer id bytes (the libp2p peer id of `CONFIG/node-key`, created on first
+/// use): the proof chain is stored under them and reports' challenges start with them.
 pub fn peer_id(config_dir: &Path) -> Result<Vec<u8>, NodeError> {
-    let path = config_dir.join(PEER_ID_FILE);
-    let fail = |cause: String| NodeError::PeerId {
-        path: path.clone(),
-        cause,
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => hex::decode(text.trim()).map_err(|e| fail(format!("not hex: {e}"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut id = [0u8; 32];
-            getrandom::fill(&mut id).map_err(|e| fail(e.to_string()))?;
-            std::fs::create_dir_all(config_dir).map_err(|e| fail(e.to_string()))?;
-            std::fs::write(&path, hex::encode(id)).map_err(|e| fail(e.to_string()))?;
-            Ok(id.to_vec())
-        }
-        Err(e) => Err(fail(e.to_string())),
-    }
+    let key = qnode_p2p::load_or_create_identity(config_dir)?;
+    Ok(key.public().to_peer_id().to_bytes())
 }
 
 /// Runs the node until `shutdown` becomes true, then stops every task and worker.
@@ -112,8 +113,9 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     }
     let master_difficulty = (config.master_difficulty / divisor).max(1);
     let store = Arc::new(Store::open_in(&config.config_dir)?);
-    let peer = peer_id(&config.config_dir)?;
-    tracing::info!(peer_id = %hex::encode(&peer), dir = %config.config_dir.display(), "starting");
+    let key = qnode_p2p::load_or_create_identity(&config.config_dir)?;
+    let own = key.public().to_peer_id();
+    tracing::info!(peer_id = %own, dir = %config.config_dir.display(), "starting");
     let genesis = Genesis {
         seed: config.genesis_seed.clone(),
         difficulty: master_difficulty,
@@ -141,6 +143,34 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         }
     };
 
+    let listener = Arc::new(ChannelListener {
+        store: store.clone(),
+        filter: config.filter.clone(),
+    });
+    let mut network_config = NetworkConfig::new(config.network.listen.clone(), listener);
+    network_config.bootstrap = config.network.bootstrap.clone();
+    let (network, events) = Network::start(key, network_config).await?;
+    network.subscribe(&config.filter).await?;
+    let listen: Vec<String> = network
+        .listening()
+        .iter()
+        .map(|a| format!("{a}/p2p/{own}"))
+        .collect();
+    for address in &listen {
+        tracing::info!(%address, "listening");
+    }
+    let ctx = Arc::new(Context {
+        network,
+        peers: Arc::new(PeerInfoManager::new()),
+        reel: Arc::new(Mutex::new(reel)),
+        store: store.clone(),
+        filter: config.filter.clone(),
+        master_difficulty,
+        difficulty_divisor: divisor,
+        own,
+        counters: Counters::default(),
+    });
+
     let (supervisor, endpoints) = match &config.workers {
         WorkerSource::Local(local) => {
             let s = Supervisor::start(local.clone()).await?;
@@ -151,36 +181,25 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     };
     let mut cores_report = report.to_report();
     cores_report.cores = endpoints.len() as u32 + 1;
-    let (reports, mut report_rx) = mpsc::channel(64);
+    let (reports, report_rx) = mpsc::channel(64);
     let proof_loop = ProofLoop {
         store: store.clone(),
         setup: Arc::new(setup.ceremony.setup),
         workers: data_workers::clients(&endpoints)?,
         supervisor: supervisor.clone(),
-        peer_id: peer,
+        peer_id: own.to_bytes(),
         genesis_output,
         difficulty_divisor: divisor,
         report_template: cores_report,
         reports,
         call_timeout: config.worker_timeout,
+        min_increment: config.min_increment,
     };
 
     let supervise = supervisor
         .clone()
         .map(|s| tokio::spawn(s.supervise(shutdown.clone())));
-    let reel = Arc::new(Mutex::new(reel));
-    let prover = tokio::spawn(master_prover(
-        reel,
-        master_difficulty,
-        config.frame_interval,
-        shutdown.clone(),
-    ));
-    let network = tokio::spawn(async move {
-        // Until the network layer exists, reports are only logged.
-        while let Some(r) = report_rx.recv().await {
-            tracing::debug!(increment = r.increment, "self-test report ready to publish");
-        }
-    });
+    let services = spawn_network_services(&ctx, &config, events, report_rx, listen, &shutdown);
     let result = proof_loop.run(shutdown.clone()).await;
 
     if let Some(s) = &supervisor {
@@ -189,37 +208,54 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     if let Some(handle) = supervise {
         let _ = handle.await;
     }
-    let _ = prover.await;
-    network.abort();
+    for service in services {
+        service.abort();
+    }
     tracing::info!("stopped");
     Ok(result?)
 }
 
-/// Extends the master clock every `interval` (the original's 20-second tick).
-async fn master_prover(
-    reel: Arc<Mutex<MasterTimeReel>>,
-    difficulty: u32,
-    interval: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => return,
-            _ = tokio::time::sleep(interval) => {}
-        }
-        let head = reel.lock().await.head().clone();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let proved =
-            tokio::task::spawn_blocking(move || frame::prove_next(&head, now, difficulty)).await;
-        match proved {
-            Ok(Ok(next)) => match reel.lock().await.insert(next) {
-                Ok(outcome) => tracing::info!(?outcome, "master frame proved"),
-                Err(e) => tracing::error!("storing a master frame: {e}"),
-            },
-            Ok(Err(e)) => tracing::error!("proving a master frame: {e}"),
-            Err(e) => tracing::error!("master prover task: {e}"),
-        }
-    }
+/// Starts services 2 and 4–8 around the network, plus sync, the master prover, the report
+/// broadcast and the status file; every queue between them is bounded.
+fn spawn_network_services(
+    ctx: &Arc<Context>,
+    config: &NodeConfig,
+    events: mpsc::Receiver<qnode_p2p::Event>,
+    reports: mpsc::Receiver<qnode_protocol::pb::node::SelfTestReport>,
+    listen: Vec<String>,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let (frame_tx, frame_rx) = mpsc::channel(frame_validator::QUEUE_CAPACITY);
+    let (verify_tx, verify_rx) = mpsc::channel(challenge_proof_verifier::QUEUE_CAPACITY);
+    let (bandwidth_tx, bandwidth_rx) = mpsc::channel(bandwidth_test::QUEUE_CAPACITY);
+    let handler = ReportHandler {
+        ctx: ctx.clone(),
+        rules: config.network.report_rules.clone(),
+        verify: verify_tx,
+        bandwidth: bandwidth_tx,
+    };
+    vec![
+        tokio::spawn(message_subscriber::run(
+            ctx.clone(),
+            events,
+            frame_tx,
+            handler,
+        )),
+        tokio::spawn(frame_validator::run(ctx.clone(), frame_rx)),
+        tokio::spawn(challenge_proof_verifier::run(ctx.clone(), verify_rx)),
+        tokio::spawn(bandwidth_test::run(ctx.clone(), bandwidth_rx)),
+        tokio::spawn(frame_sync::run(ctx.clone(), shutdown.clone())),
+        tokio::spawn(master_prover::run(
+            ctx.clone(),
+            config.frame_interval,
+            shutdown.clone(),
+        )),
+        tokio::spawn(self_test_broadcast::run(ctx.clone(), reports)),
+        tokio::spawn(status::run(
+            ctx.clone(),
+            config.config_dir.clone(),
+            listen,
+            shutdown.clone(),
+        )),
+    ]
 }

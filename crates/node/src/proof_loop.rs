@@ -91,6 +91,10 @@ pub struct ProofLoop {
     pub reports: mpsc::Sender<SelfTestReport>,
     /// A worker call taking longer than this is treated as hung.
     pub call_timeout: Duration,
+    /// Each increment takes at least this long (a devnet setting, zero on a real network:
+    /// at devnet difficulty the loop would otherwise spin on KZG and starve its
+    /// neighbours).
+    pub min_increment: Duration,
 }
 
 /// Increment n − 1, waiting for C(n) to pick its opened index.
@@ -170,8 +174,10 @@ impl ProofLoop {
                 commitment,
             });
             increment += 1;
-            if *shutdown.borrow() {
-                return Ok(());
+            let rest = self.min_increment.saturating_sub(started.elapsed());
+            tokio::select! {
+                _ = tokio::time::sleep(rest) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
             }
         }
     }

@@ -2,15 +2,31 @@
 //!
 //! - Identity: an Ed25519 key pair in the config directory (rust-libp2p has no Ed448, the
 //!   original's identity type), so peer ids differ from the original's.
+//! - Transports: TCP with noise and yamux, and QUIC.
+//! - Discovery: Kademlia (`/quilibrium/kad/1.0.0`, every node a server) seeded with
+//!   bootstrap peers, which are redialled while away; what it finds is dialled.
 //! - Gossip: gossipsub, one topic per filter named `quilibrium/filter/<hex>` (stands in for
-//!   the original's BlossomSub bitmasks).
-//! - Direct channel: request/response on `/quilibrium/validation/1`, carrying the
-//!   validation message bytes (the bandwidth echo), bounded in size and time.
+//!   the original's BlossomSub bitmasks), signed messages, forwarded only after the node's
+//!   verdict, with the original's peer-score thresholds on the node's own per-peer score.
+//! - Direct channel: request/response on `/quilibrium/validation/1` carrying the
+//!   original's `ValidationService` messages (protobuf bytes), bounded in size and time.
+//! - Every peer is rate-limited on gossip and on direct requests.
 
+mod behaviour;
+mod driver;
 mod identity;
 mod network;
+mod rate_limit;
 
+pub use behaviour::{
+    APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES,
+    PUBLISH_THRESHOLD, REQUEST_TIMEOUT,
+};
 pub use identity::{load_or_create_identity, IDENTITY_FILE};
 pub use libp2p::identity::Keypair;
 pub use libp2p::{Multiaddr, PeerId};
-pub use network::{topic_for, Event, Network, NetworkError, MAX_VALIDATION_BYTES};
+pub use network::{
+    bootstrap_peer, topic_for, DirectHandler, DirectKind, Event, GossipMessage, Network,
+    NetworkConfig, NetworkError, Verdict,
+};
+pub use rate_limit::Rate;

@@ -1,22 +1,22 @@
-//! The swarm and a handle to drive it from the node's tasks.
+//! A handle to the running swarm: what the node can ask of the network and what the
+//! network tells the node.
 
+use crate::behaviour::{build_swarm, MAX_VALIDATION_BYTES};
+use crate::driver::Driver;
+use crate::rate_limit::Rate;
 use futures::StreamExt;
 use libp2p::identity::Keypair;
-use libp2p::request_response::{self, ProtocolSupport};
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{gossipsub, identify, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol};
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{gossipsub, Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// The largest validation message (the 1 MiB bandwidth echo and some room).
-pub const MAX_VALIDATION_BYTES: usize = 1024 * 1024 + 1024;
-/// The largest gossip message (an envelope around a frame or report).
-const MAX_GOSSIP_BYTES: usize = 64 * 1024;
-const VALIDATION_PROTOCOL: &str = "/quilibrium/validation/1";
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The gossipsub topic of a filter.
+/// The gossipsub topic of a filter: `quilibrium/filter/<hex of the filter bytes>` (the
+/// original publishes to the filter bytes as a BlossomSub bitmask).
 pub fn topic_for(filter: &[u8]) -> gossipsub::IdentTopic {
     gossipsub::IdentTopic::new(format!("quilibrium/filter/{}", hex::encode(filter)))
 }
@@ -43,41 +43,113 @@ pub enum NetworkError {
     Stopped,
 }
 
+/// The two services of the direct channel (the original's `ValidationService`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DirectKind {
+    /// `PerformValidation`: a `ValidationMessage`, answered with one (the bandwidth echo).
+    Validation,
+    /// `Sync`: a `SyncRequest`, answered with one `SyncResponse` batch.
+    Sync,
+}
+
+/// A direct request on the wire: which service, and the protobuf bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DirectRequest {
+    pub(crate) kind: DirectKind,
+    #[serde(with = "serde_bytes")]
+    pub(crate) body: Vec<u8>,
+}
+
+/// A direct response on the wire: the protobuf bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DirectResponse(#[serde(with = "serde_bytes")] pub(crate) Vec<u8>);
+
+/// Answers the direct channel's requests (the node's channel listener). It runs on the
+/// network task, so it must be quick; `None` sends no answer (the peer times out).
+pub trait DirectHandler: Send + Sync + 'static {
+    /// The answer to `body` of `kind` from `from`.
+    fn handle(&self, from: PeerId, kind: DirectKind, body: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// What the network needs at start.
+#[derive(Clone)]
+pub struct NetworkConfig {
+    /// Addresses to listen on (`/ip4/…/tcp/…`, `/ip4/…/udp/…/quic-v1`).
+    pub listen: Vec<Multiaddr>,
+    /// Peers to join through, each ending in `/p2p/<peer id>`; redialled while away.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Serves the direct channel.
+    pub handler: Arc<dyn DirectHandler>,
+    /// Gossip messages accepted per relaying peer.
+    pub gossip_rate: Rate,
+    /// Direct requests served per peer.
+    pub direct_rate: Rate,
+}
+
+impl NetworkConfig {
+    /// Listening on `listen` with the default rates and no bootstrap peers.
+    pub fn new(listen: Vec<Multiaddr>, handler: Arc<dyn DirectHandler>) -> Self {
+        NetworkConfig {
+            listen,
+            bootstrap: Vec::new(),
+            handler,
+            gossip_rate: Rate {
+                burst: 200.0,
+                per_second: 50.0,
+            },
+            direct_rate: Rate {
+                burst: 8.0,
+                per_second: 2.0,
+            },
+        }
+    }
+}
+
+/// The node's judgement of a gossip message, which decides whether it is forwarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid: forward it.
+    Accept,
+    /// Invalid: drop it and penalise the peer that relayed it.
+    Reject,
+    /// Not useful (stale, duplicate, over a rate): drop it quietly.
+    Ignore,
+}
+
+/// A gossip message waiting for the node's verdict.
+#[derive(Debug, Clone)]
+pub struct GossipMessage {
+    /// Gossipsub's id of the message.
+    pub id: gossipsub::MessageId,
+    /// The peer that signed (authored) it.
+    pub author: PeerId,
+    /// The peer that relayed it to us.
+    pub relayed_by: PeerId,
+    /// The message bytes (an envelope).
+    pub data: Vec<u8>,
+}
+
 /// What the network tells the node.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A gossip message on a subscribed filter.
-    Gossip {
-        /// The peer that relayed it.
-        from: PeerId,
-        /// The message bytes (an envelope).
-        data: Vec<u8>,
-    },
+    /// A gossip message on a subscribed filter; answer it with [`Network::judge`].
+    Gossip(GossipMessage),
     /// A connection to a peer opened.
     Connected(PeerId),
     /// The last connection to a peer closed.
     Disconnected(PeerId),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Bytes(#[serde(with = "serde_bytes")] Vec<u8>);
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, NetworkError>>;
 
-#[derive(NetworkBehaviour)]
-struct Behaviour {
-    gossipsub: gossipsub::Behaviour,
-    identify: identify::Behaviour,
-    validation: request_response::cbor::Behaviour<Bytes, Bytes>,
-}
-
-enum Command {
-    Subscribe(Vec<u8>, oneshot::Sender<Result<(), NetworkError>>),
-    Publish(Vec<u8>, Vec<u8>, oneshot::Sender<Result<(), NetworkError>>),
-    Dial(Multiaddr, oneshot::Sender<Result<(), NetworkError>>),
-    Validate(
-        PeerId,
-        Vec<u8>,
-        oneshot::Sender<Result<Vec<u8>, NetworkError>>,
-    ),
+pub(crate) enum Command {
+    Subscribe(Vec<u8>, Reply<()>),
+    Publish(Vec<u8>, Vec<u8>, Reply<()>),
+    Dial(Multiaddr, Reply<()>),
+    Direct(PeerId, DirectKind, Vec<u8>, Reply<Vec<u8>>),
+    Judge(GossipMessage, Verdict),
+    SetScore(PeerId, f64),
+    Scores(Reply<Vec<(PeerId, f64)>>),
 }
 
 /// A handle to the running swarm.
@@ -85,76 +157,83 @@ enum Command {
 pub struct Network {
     commands: mpsc::Sender<Command>,
     local_peer_id: PeerId,
+    listening: Vec<Multiaddr>,
 }
 
 fn setup<E: std::fmt::Display>(e: E) -> NetworkError {
     NetworkError::Setup(e.to_string())
 }
 
+/// The peer id a bootstrap address ends with.
+pub fn bootstrap_peer(address: &Multiaddr) -> Result<PeerId, NetworkError> {
+    match address.iter().last() {
+        Some(Protocol::P2p(peer)) => Ok(peer),
+        _ => Err(NetworkError::Setup(format!(
+            "bootstrap address {address} must end with /p2p/<peer id>"
+        ))),
+    }
+}
+
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Network {
-    /// Starts the swarm listening on `listen`; returns the handle, the events and the
-    /// address actually listened on.
+    /// Starts the swarm; returns once it listens on every configured address.
     pub async fn start(
         key: Keypair,
-        listen: Multiaddr,
-    ) -> Result<(Network, mpsc::Receiver<Event>, Multiaddr), NetworkError> {
-        let gossip_config = gossipsub::ConfigBuilder::default()
-            .validation_mode(gossipsub::ValidationMode::Strict)
-            .max_transmit_size(MAX_GOSSIP_BYTES)
-            .heartbeat_interval(Duration::from_secs(1))
-            .build()
-            .map_err(setup)?;
-        let codec = request_response::cbor::codec::Codec::default()
-            .set_request_size_maximum(MAX_VALIDATION_BYTES as u64 + 64)
-            .set_response_size_maximum(MAX_VALIDATION_BYTES as u64 + 64);
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(setup)?
-            .with_behaviour(|key| {
-                Ok(Behaviour {
-                    gossipsub: gossipsub::Behaviour::new(
-                        gossipsub::MessageAuthenticity::Signed(key.clone()),
-                        gossip_config,
-                    )?,
-                    identify: identify::Behaviour::new(identify::Config::new(
-                        "/quilibrium/qnode/1".into(),
-                        key.public(),
-                    )),
-                    validation: request_response::cbor::Behaviour::with_codec(
-                        codec,
-                        [(
-                            StreamProtocol::new(VALIDATION_PROTOCOL),
-                            ProtocolSupport::Full,
-                        )],
-                        request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
-                    ),
-                })
-            })
-            .map_err(setup)?
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-            .build();
-        swarm.listen_on(listen).map_err(setup)?;
-        let address = loop {
-            if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {
-                break address;
+        config: NetworkConfig,
+    ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
+        let bootstrap = config
+            .bootstrap
+            .iter()
+            .map(|a| Ok((bootstrap_peer(a)?, a.clone())))
+            .collect::<Result<Vec<_>, NetworkError>>()?;
+        let mut swarm = build_swarm(key)?;
+        let mut waiting = HashSet::new();
+        for address in &config.listen {
+            let id = swarm
+                .listen_on(address.clone())
+                .map_err(|e| setup(format!("cannot listen on {address}: {e}")))?;
+            waiting.insert(id);
+        }
+        let mut listening = Vec::new();
+        let started = tokio::time::timeout(LISTEN_TIMEOUT, async {
+            while !waiting.is_empty() {
+                match swarm.select_next_some().await {
+                    SwarmEvent::NewListenAddr {
+                        listener_id,
+                        address,
+                    } => {
+                        waiting.remove(&listener_id);
+                        listening.push(address);
+                    }
+                    SwarmEvent::ListenerClosed { reason, .. } => {
+                        return Err(setup(format!(
+                            "a listener closed: {reason:?}; is the port taken? choose another \
+                             with --listen"
+                        )))
+                    }
+                    SwarmEvent::ListenerError { error, .. } => {
+                        return Err(setup(format!("listening failed: {error}")))
+                    }
+                    _ => {}
+                }
             }
-        };
+            Ok(())
+        })
+        .await;
+        started.map_err(|_| setup("listening did not start within 10 s"))??;
         let local_peer_id = *swarm.local_peer_id();
-        let (commands, command_rx) = mpsc::channel(64);
-        let (events, event_rx) = mpsc::channel(256);
-        tokio::spawn(drive(swarm, command_rx, events));
+        let (commands, command_rx) = mpsc::channel(256);
+        let (events, event_rx) = mpsc::channel(1024);
+        let driver = Driver::new(swarm, &config, bootstrap, events);
+        tokio::spawn(driver.run(command_rx));
         Ok((
             Network {
                 commands,
                 local_peer_id,
+                listening,
             },
             event_rx,
-            address,
         ))
     }
 
@@ -163,10 +242,12 @@ impl Network {
         self.local_peer_id
     }
 
-    async fn ask<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, NetworkError>>) -> Command,
-    ) -> Result<T, NetworkError> {
+    /// The addresses the swarm listens on (ports resolved), without `/p2p/…`.
+    pub fn listening(&self) -> &[Multiaddr] {
+        &self.listening
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, NetworkError> {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(make(tx))
@@ -191,133 +272,32 @@ impl Network {
         self.ask(|tx| Command::Dial(address, tx)).await
     }
 
-    /// Sends `data` over the direct validation channel and returns the peer's echo.
-    pub async fn validate(&self, peer: PeerId, data: Vec<u8>) -> Result<Vec<u8>, NetworkError> {
-        if data.len() > MAX_VALIDATION_BYTES {
-            return Err(NetworkError::Operation(
-                "validation message too large".into(),
-            ));
+    /// Sends a direct request and waits (at most the request timeout) for the answer.
+    pub async fn request(
+        &self,
+        peer: PeerId,
+        kind: DirectKind,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, NetworkError> {
+        if body.len() > MAX_VALIDATION_BYTES {
+            return Err(NetworkError::Operation("direct request too large".into()));
         }
-        self.ask(|tx| Command::Validate(peer, data, tx)).await
+        self.ask(|tx| Command::Direct(peer, kind, body, tx)).await
     }
-}
 
-type Pending = std::collections::HashMap<
-    request_response::OutboundRequestId,
-    oneshot::Sender<Result<Vec<u8>, NetworkError>>,
->;
-
-async fn drive(
-    mut swarm: libp2p::Swarm<Behaviour>,
-    mut commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<Event>,
-) {
-    let mut pending: Pending = Pending::new();
-    loop {
-        tokio::select! {
-            command = commands.recv() => match command {
-                None => return,
-                Some(c) => handle_command(&mut swarm, &mut pending, c),
-            },
-            event = swarm.select_next_some() => {
-                if let Some(e) = handle_event(&mut swarm, &mut pending, event) {
-                    if events.try_send(e).is_err() {
-                        tracing::debug!("node is behind on network events; one dropped");
-                    }
-                }
-            }
-        }
+    /// Tells gossipsub whether to forward a message (and whom to penalise).
+    pub async fn judge(&self, message: GossipMessage, verdict: Verdict) {
+        let _ = self.commands.send(Command::Judge(message, verdict)).await;
     }
-}
 
-fn operation<E: std::fmt::Display>(e: E) -> NetworkError {
-    NetworkError::Operation(e.to_string())
-}
-
-fn handle_command(swarm: &mut libp2p::Swarm<Behaviour>, pending: &mut Pending, command: Command) {
-    match command {
-        Command::Subscribe(filter, done) => {
-            let r = swarm
-                .behaviour_mut()
-                .gossipsub
-                .subscribe(&topic_for(&filter));
-            let _ = done.send(r.map(|_| ()).map_err(operation));
-        }
-        Command::Publish(filter, data, done) => {
-            let r = swarm
-                .behaviour_mut()
-                .gossipsub
-                .publish(topic_for(&filter), data);
-            let _ = done.send(r.map(|_| ()).map_err(operation));
-        }
-        Command::Dial(address, done) => {
-            let _ = done.send(swarm.dial(address).map_err(operation));
-        }
-        Command::Validate(peer, data, done) => {
-            let id = swarm
-                .behaviour_mut()
-                .validation
-                .send_request(&peer, Bytes(data));
-            pending.insert(id, done);
-        }
+    /// Sets the application-specific score of a peer (weighted by
+    /// [`crate::APP_SCORE_WEIGHT`] in gossipsub's score).
+    pub async fn set_score(&self, peer: PeerId, score: f64) {
+        let _ = self.commands.send(Command::SetScore(peer, score)).await;
     }
-}
 
-fn handle_event(
-    swarm: &mut libp2p::Swarm<Behaviour>,
-    pending: &mut Pending,
-    event: SwarmEvent<BehaviourEvent>,
-) -> Option<Event> {
-    match event {
-        SwarmEvent::ConnectionEstablished { peer_id, .. } => Some(Event::Connected(peer_id)),
-        SwarmEvent::ConnectionClosed {
-            peer_id,
-            num_established: 0,
-            ..
-        } => Some(Event::Disconnected(peer_id)),
-        SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
-            propagation_source,
-            message,
-            ..
-        })) => Some(Event::Gossip {
-            from: propagation_source,
-            data: message.data,
-        }),
-        SwarmEvent::Behaviour(BehaviourEvent::Validation(request_response::Event::Message {
-            message,
-            ..
-        })) => {
-            match message {
-                // The validation service echoes what it is sent (the bandwidth test).
-                request_response::Message::Request {
-                    request, channel, ..
-                } => {
-                    let _ = swarm
-                        .behaviour_mut()
-                        .validation
-                        .send_response(channel, request);
-                }
-                request_response::Message::Response {
-                    request_id,
-                    response,
-                } => {
-                    if let Some(done) = pending.remove(&request_id) {
-                        let _ = done.send(Ok(response.0));
-                    }
-                }
-            }
-            None
-        }
-        SwarmEvent::Behaviour(BehaviourEvent::Validation(
-            request_response::Event::OutboundFailure {
-                request_id, error, ..
-            },
-        )) => {
-            if let Some(done) = pending.remove(&request_id) {
-                let _ = done.send(Err(operation(error)));
-            }
-            None
-        }
-        _ => None,
+    /// Gossipsub's current score of every peer it knows.
+    pub async fn scores(&self) -> Result<Vec<(PeerId, f64)>, NetworkError> {
+        self.ask(Command::Scores).await
     }
 }

@@ -1,23 +1,71 @@
-//! Two real swarms on 127.0.0.1: identity persistence, gossip on a filter's topic, and the
-//! 1 MiB validation echo.
+//! Real swarms on 127.0.0.1: identity persistence, gossip on a filter's topic (forwarded
+//! only when accepted), the 1 MiB direct echo over TCP and QUIC, discovery through a
+//! bootstrap peer, scores.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use qnode_p2p::{load_or_create_identity, Event, Keypair, Network, MAX_VALIDATION_BYTES};
+use qnode_p2p::{
+    load_or_create_identity, DirectHandler, DirectKind, Event, Keypair, Multiaddr, Network,
+    NetworkConfig, PeerId, Verdict, MAX_VALIDATION_BYTES,
+};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::Receiver;
 use tokio::time::timeout;
 
 const FILTER: &[u8] = &[0xff; 32];
 
-async fn node() -> (
-    Network,
-    tokio::sync::mpsc::Receiver<Event>,
-    qnode_p2p::Multiaddr,
-) {
-    let key = Keypair::generate_ed25519();
-    Network::start(key, "/ip4/127.0.0.1/tcp/0".parse().unwrap())
+/// Echoes validation requests; answers sync requests with their length.
+struct Echo;
+
+impl DirectHandler for Echo {
+    fn handle(&self, _: PeerId, kind: DirectKind, body: &[u8]) -> Option<Vec<u8>> {
+        match kind {
+            DirectKind::Validation => Some(body.to_vec()),
+            DirectKind::Sync => Some(body.len().to_be_bytes().to_vec()),
+        }
+    }
+}
+
+async fn node(bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
+    let listen = vec![
+        "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+        "/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap(),
+    ];
+    let mut config = NetworkConfig::new(listen, Arc::new(Echo));
+    config.bootstrap = bootstrap;
+    Network::start(Keypair::generate_ed25519(), config)
         .await
         .unwrap()
+}
+
+fn address(network: &Network, quic: bool) -> Multiaddr {
+    let address = network
+        .listening()
+        .iter()
+        .find(|a| a.to_string().contains("quic") == quic)
+        .unwrap()
+        .clone();
+    address.with_p2p(network.local_peer_id()).unwrap()
+}
+
+/// The next gossip message, skipping connection events.
+async fn next_gossip(
+    events: &mut Receiver<Event>,
+    wait: Duration,
+) -> Option<qnode_p2p::GossipMessage> {
+    let deadline = Instant::now() + wait;
+    while let Ok(Some(event)) = timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        events.recv(),
+    )
+    .await
+    {
+        if let Event::Gossip(m) = event {
+            return Some(m);
+        }
+    }
+    None
 }
 
 #[test]
@@ -35,38 +83,102 @@ fn the_identity_is_created_once_and_kept_private() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gossip_reaches_the_other_node_and_validation_echoes() {
-    let (a, _a_events, a_addr) = node().await;
-    let (b, mut b_events, _) = node().await;
-    a.subscribe(FILTER).await.unwrap();
-    b.subscribe(FILTER).await.unwrap();
-    b.dial(a_addr).await.unwrap();
+async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
+    let (a, _a_events) = node(vec![]).await;
+    let (b, mut b_events) = node(vec![address(&a, false)]).await;
+    let (c, mut c_events) = node(vec![address(&b, false)]).await;
+    for n in [&a, &b, &c] {
+        n.subscribe(FILTER).await.unwrap();
+    }
 
-    // Publishing fails until the peers know each other's subscriptions; retry briefly.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let received = loop {
+    // C knows only B; Kademlia through B finds A. Publishing fails until the peers know
+    // each other's subscriptions, so retry briefly.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let at_b = loop {
         assert!(Instant::now() < deadline, "gossip never arrived");
         let _ = a.publish(FILTER, b"a frame".to_vec()).await;
-        match timeout(Duration::from_millis(500), b_events.recv()).await {
-            Ok(Some(Event::Gossip { from, data })) => break (from, data),
-            _ => continue,
+        if let Some(m) = next_gossip(&mut b_events, Duration::from_millis(500)).await {
+            break m;
         }
     };
-    assert_eq!(received, (a.local_peer_id(), b"a frame".to_vec()));
-
-    let payload: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
-    let started = Instant::now();
-    let echo = b
-        .validate(a.local_peer_id(), payload.clone())
+    assert_eq!(
+        (at_b.author, at_b.data.as_slice()),
+        (a.local_peer_id(), &b"a frame"[..])
+    );
+    b.judge(at_b, Verdict::Accept).await;
+    let at_c = next_gossip(&mut c_events, Duration::from_secs(10))
         .await
         .unwrap();
-    let millis = started.elapsed().as_millis().max(1);
-    assert_eq!(echo, payload);
-    eprintln!(
-        "1 MiB echo in {millis} ms = {} bytes/s",
-        1_048_576 * 1000 / millis
+    assert_eq!(
+        at_c.author,
+        a.local_peer_id(),
+        "the author survives relaying"
     );
 
+    let payload: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    for (name, target) in [("tcp", address(&a, false)), ("quic", address(&a, true))] {
+        let (d, _d_events) = node(vec![]).await;
+        d.dial(target).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let echo = loop {
+            match d
+                .request(a.local_peer_id(), DirectKind::Validation, payload.clone())
+                .await
+            {
+                Ok(echo) => break echo,
+                Err(e) => assert!(Instant::now() < deadline, "{name}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(echo, payload, "{name}");
+    }
+    let sync = b
+        .request(a.local_peer_id(), DirectKind::Sync, vec![1, 2, 3])
+        .await
+        .unwrap();
+    assert_eq!(sync, 3usize.to_be_bytes());
+
     let too_big = vec![0u8; MAX_VALIDATION_BYTES + 1];
-    assert!(b.validate(a.local_peer_id(), too_big).await.is_err());
+    assert!(b
+        .request(a.local_peer_id(), DirectKind::Validation, too_big)
+        .await
+        .is_err());
+
+    b.set_score(a.local_peer_id(), -1000.0).await;
+    let scores = b.scores().await.unwrap();
+    let of_a = scores
+        .iter()
+        .find(|(p, _)| *p == a.local_peer_id())
+        .unwrap()
+        .1;
+    assert!(
+        of_a <= -10_000.0,
+        "the app score enters with weight 10: {of_a}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_over_its_direct_rate_is_not_answered() {
+    let (a, _a_events) = node(vec![]).await;
+    let (b, _b_events) = node(vec![address(&a, false)]).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b
+        .request(a.local_peer_id(), DirectKind::Sync, vec![])
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "never connected");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The default burst is 8: a quick series runs out and then goes unanswered.
+    let mut refused = 0;
+    for _ in 0..12 {
+        if b.request(a.local_peer_id(), DirectKind::Sync, vec![])
+            .await
+            .is_err()
+        {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 3, "only {refused} of 12 quick requests refused");
 }

@@ -1,6 +1,6 @@
 //! The data worker's challenge proof (`CalculateChallengeProof`).
 
-use crate::{solve, Output, VdfError};
+use crate::{solve, verify, Output, VdfError};
 use sha3::{Digest, Sha3_256};
 
 /// The difficulty at increment 0; each 4 increments lower it by one.
@@ -40,6 +40,22 @@ pub fn challenge_proof(challenge: &[u8], core: u32, increment: u32) -> Result<Ou
     )
 }
 
+/// Checks a peer's challenge proof for `(challenge, core, increment)` at the network's
+/// difficulty divisor (1 on a real network).
+pub fn verify_challenge_proof(
+    challenge: &[u8],
+    core: u32,
+    increment: u32,
+    divisor: u32,
+    output: &[u8],
+) -> Result<(), VdfError> {
+    verify(
+        &challenge_seed(challenge, core),
+        scaled_challenge_difficulty(increment, divisor),
+        output,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +68,16 @@ mod tests {
         assert_eq!(challenge_difficulty(799_996), 1);
         assert_eq!(challenge_difficulty(800_000), 1);
         assert_eq!(challenge_difficulty(u32::MAX), 1);
+    }
+
+    #[test]
+    fn a_scaled_proof_verifies_for_its_core_and_increment_only() {
+        let (challenge, divisor) = (b"peer||commitment", 20_000);
+        let seed = challenge_seed(challenge, 3);
+        let output = solve(&seed, scaled_challenge_difficulty(8, divisor)).unwrap();
+        assert!(verify_challenge_proof(challenge, 3, 8, divisor, &output).is_ok());
+        assert!(verify_challenge_proof(challenge, 2, 8, divisor, &output).is_err());
+        assert!(verify_challenge_proof(b"other", 3, 8, divisor, &output).is_err());
+        assert!(verify_challenge_proof(challenge, 3, 8, 1, &output).is_err());
     }
 }

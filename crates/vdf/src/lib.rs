@@ -23,7 +23,7 @@ mod verify_tests;
 
 pub use challenge::{
     challenge_difficulty, challenge_proof, challenge_seed, scaled_challenge_difficulty,
-    MAX_CHALLENGE_DIFFICULTY,
+    verify_challenge_proof, MAX_CHALLENGE_DIFFICULTY,
 };
 pub use discriminant::{create_discriminant, discriminant_cached, DISCRIMINANT_BITS};
 pub use form::{Form, FORM_BYTES};

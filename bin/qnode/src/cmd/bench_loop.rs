@@ -77,6 +77,7 @@ pub fn run(increments: u32) -> Result<ExitCode> {
                 report_template: Default::default(),
                 reports,
                 call_timeout: Duration::from_secs(30),
+                min_increment: Duration::ZERO,
             };
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let started = Instant::now();

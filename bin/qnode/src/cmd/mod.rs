@@ -3,6 +3,7 @@
 pub mod bench;
 mod bench_loop;
 pub mod ceremony;
+pub mod devnet;
 pub mod frame;
 pub mod hash;
 pub mod proofs;

@@ -3,8 +3,10 @@
 use super::Hex;
 use anyhow::{Context, Result};
 use clap::Args;
+use qnode_node::challenge_proof_verifier::ReportRules;
 use qnode_node::data_workers::LocalWorkers;
-use qnode_node::node::{NodeConfig, WorkerSource};
+use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
+use qnode_p2p::Multiaddr;
 use qnode_protocol::frame;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +17,10 @@ use std::time::Duration;
 const DEVNET_SEED: &[u8] = b"qnode devnet";
 /// How much a devnet divides every difficulty unless told otherwise.
 const DEVNET_DIVISOR: u32 = 10_000;
+/// A devnet paces its proof loop to two increments a second.
+const DEVNET_MIN_INCREMENT_MS: u64 = 500;
+/// A devnet re-verifies each peer's reports this often (the original waits 270 s).
+const DEVNET_REPORT_WINDOW: Duration = Duration::from_secs(3);
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -56,7 +62,29 @@ pub struct RunArgs {
     /// Seconds before a worker call counts as hung and the worker is restarted.
     #[arg(long, default_value_t = 600)]
     worker_timeout_secs: u64,
+    /// Each increment takes at least this long, so devnet nodes share the machine
+    /// (devnet only; default 500).
+    #[arg(long, requires = "devnet")]
+    min_increment_ms: Option<u64>,
+    /// Listen addresses, repeatable (default: TCP and QUIC on port 8336, all interfaces).
+    #[arg(long)]
+    listen: Vec<Multiaddr>,
+    /// A peer to join through, `/ip4/…/tcp/…/p2p/<peer id>`, repeatable.
+    #[arg(long)]
+    bootstrap: Vec<Multiaddr>,
+    /// Ignore a peer's reports this long after its last accepted one (default 270 s; 3 s
+    /// with --devnet).
+    #[arg(long)]
+    report_window_secs: Option<u64>,
+    /// Peers reporting fewer cores are penalised (default 3; 1 with --devnet).
+    #[arg(long)]
+    min_peer_cores: Option<u32>,
+    /// Peers reporting less memory (bytes) are penalised (default 16 GB; 0 with --devnet).
+    #[arg(long)]
+    min_peer_memory: Option<u64>,
 }
+
+const DEFAULT_LISTEN: [&str; 2] = ["/ip4/0.0.0.0/tcp/8336", "/ip4/0.0.0.0/udp/8336/quic-v1"];
 
 #[derive(Args)]
 pub struct WorkerArgs {
@@ -74,9 +102,9 @@ pub struct WorkerArgs {
     difficulty_divisor: u32,
 }
 
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QNODE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,libp2p_kad=error"));
     // Colours only for a person at a terminal; log files and pipes get plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -85,7 +113,7 @@ fn init_logging() {
         .try_init();
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,7 +121,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Flips to true on SIGINT or SIGTERM.
-async fn shutdown_signal(tx: tokio::sync::watch::Sender<bool>) {
+pub(crate) async fn shutdown_signal(tx: tokio::sync::watch::Sender<bool>) {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
         Err(e) => {
@@ -126,13 +154,14 @@ impl RunArgs {
                 difficulty_divisor: divisor,
             })
         } else {
-            WorkerSource::Remote(self.worker_addrs)
+            WorkerSource::Remote(self.worker_addrs.clone())
         };
         let seed = self
             .genesis_seed
+            .clone()
             .map_or_else(|| DEVNET_SEED.to_vec(), |h| h.0);
         let config = NodeConfig {
-            config_dir: self.config_dir,
+            config_dir: self.config_dir.clone(),
             workers,
             devnet_setup_powers: self.devnet.then_some(self.devnet_setup_powers),
             difficulty_divisor: divisor,
@@ -141,6 +170,12 @@ impl RunArgs {
             filter: frame::DEFAULT_FILTER.to_vec(),
             frame_interval: Duration::from_millis(self.frame_interval_ms),
             worker_timeout: Duration::from_secs(self.worker_timeout_secs),
+            network: self.network_settings()?,
+            min_increment: Duration::from_millis(if self.devnet {
+                self.min_increment_ms.unwrap_or(DEVNET_MIN_INCREMENT_MS)
+            } else {
+                0
+            }),
         };
         runtime()?.block_on(async move {
             let (tx, rx) = tokio::sync::watch::channel(false);
@@ -148,6 +183,42 @@ impl RunArgs {
             qnode_node::node::run(config, rx).await
         })?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl RunArgs {
+    fn network_settings(&self) -> Result<NetworkSettings> {
+        let listen = if self.listen.is_empty() {
+            DEFAULT_LISTEN
+                .iter()
+                .map(|a| a.parse().context("default listen address"))
+                .collect::<Result<_>>()?
+        } else {
+            self.listen.clone()
+        };
+        for address in &self.bootstrap {
+            qnode_p2p::bootstrap_peer(address)?;
+        }
+        let defaults = if self.devnet {
+            ReportRules {
+                window: DEVNET_REPORT_WINDOW,
+                min_cores: 1,
+                min_memory: 0,
+            }
+        } else {
+            ReportRules::default()
+        };
+        Ok(NetworkSettings {
+            listen,
+            bootstrap: self.bootstrap.clone(),
+            report_rules: ReportRules {
+                window: self
+                    .report_window_secs
+                    .map_or(defaults.window, Duration::from_secs),
+                min_cores: self.min_peer_cores.unwrap_or(defaults.min_cores),
+                min_memory: self.min_peer_memory.unwrap_or(defaults.min_memory),
+            },
+        })
     }
 }
 

@@ -1,0 +1,272 @@
+//! `qnode devnet`: a local network of qnode processes on 127.0.0.1 — one shared devnet
+//! KZG setup, node 0 as everyone's bootstrap peer — with a live table of every node until
+//! Ctrl-C, which stops them all.
+
+use super::run::{runtime, shutdown_signal};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use qnode_node::kzg_setup::{self, SETUP_FILE};
+use qnode_node::peer_info_manager::now_ms;
+use qnode_node::status::{self, Status};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Args)]
+pub struct DevnetArgs {
+    /// How many nodes.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=50))]
+    nodes: u16,
+    /// Each node's data goes to DIR/node-I (kept between runs: a restart resumes).
+    #[arg(long, default_value = "devnet-data")]
+    dir: PathBuf,
+    /// Node I listens on 127.0.0.1:(base + I), TCP and QUIC.
+    #[arg(long, default_value_t = 18_336)]
+    base_port: u16,
+    /// Node I's workers listen from 127.0.0.1:(worker base + 100·I).
+    #[arg(long, default_value_t = 41_000)]
+    worker_base_port: u16,
+    /// Data workers per node.
+    #[arg(long, default_value_t = 1)]
+    workers: u32,
+    /// Milliseconds without a new head before a node proves the next master frame.
+    #[arg(long, default_value_t = 2_000)]
+    frame_interval_ms: u64,
+}
+
+/// Powers of the shared setup: enough for up to 128 workers per node.
+const SETUP_POWERS: usize = 128;
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+struct NodeProcess {
+    dir: PathBuf,
+    child: Child,
+    exited: Option<String>,
+}
+
+impl DevnetArgs {
+    pub fn run(self) -> Result<ExitCode> {
+        if self.workers > 128 {
+            bail!(
+                "--workers {} exceeds the shared setup's 128; use at most 128",
+                self.workers
+            );
+        }
+        let dirs: Vec<PathBuf> = (0..self.nodes)
+            .map(|i| self.dir.join(format!("node-{i}")))
+            .collect();
+        let bootstrap = self.prepare(&dirs)?;
+        let mut nodes = Vec::new();
+        for (i, dir) in dirs.iter().enumerate() {
+            let child = self.spawn(i, dir, (i > 0).then_some(bootstrap.as_str()))?;
+            nodes.push(NodeProcess {
+                dir: dir.clone(),
+                child,
+                exited: None,
+            });
+        }
+        println!(
+            "devnet: {} nodes in {} (logs: node-I/node.log); Ctrl-C stops them all",
+            self.nodes,
+            self.dir.display()
+        );
+        let interactive = std::io::stdout().is_terminal();
+        let all_exited = runtime()?.block_on(async {
+            let (tx, mut stop) = tokio::sync::watch::channel(false);
+            tokio::spawn(shutdown_signal(tx));
+            let mut last_print = Instant::now() - Duration::from_secs(60);
+            loop {
+                for node in &mut nodes {
+                    node.check_exit();
+                }
+                if nodes.iter().all(|n| n.exited.is_some()) {
+                    print_table(&nodes, interactive);
+                    break true;
+                }
+                if interactive || last_print.elapsed() >= Duration::from_secs(5) {
+                    print_table(&nodes, interactive);
+                    last_print = Instant::now();
+                }
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => break false,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        });
+        stop_all(&mut nodes);
+        if all_exited {
+            eprintln!("every node exited; their logs say why (node-I/node.log)");
+            return Ok(ExitCode::FAILURE);
+        }
+        println!("devnet stopped");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Creates each node's key and the shared setup; returns node 0's bootstrap address.
+    fn prepare(&self, dirs: &[PathBuf]) -> Result<String> {
+        let mut peer_ids = Vec::new();
+        for dir in dirs {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let key = qnode_p2p::load_or_create_identity(dir)?;
+            peer_ids.push(key.public().to_peer_id());
+        }
+        let shared = self.dir.join("shared-setup");
+        if !shared.join(SETUP_FILE).exists() {
+            println!("generating the devnet's shared KZG setup ({SETUP_POWERS} powers)…");
+        }
+        kzg_setup::load(&shared, Some(SETUP_POWERS))?;
+        for dir in dirs {
+            copy_setup(&shared, dir)?;
+        }
+        Ok(format!(
+            "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+            self.base_port, peer_ids[0]
+        ))
+    }
+
+    fn spawn(&self, i: usize, dir: &Path, bootstrap: Option<&str>) -> Result<Child> {
+        let port = self.base_port as usize + i;
+        let worker_port = self.worker_base_port as usize + 100 * i;
+        let log = std::fs::File::create(dir.join("node.log"))
+            .with_context(|| format!("creating {}/node.log", dir.display()))?;
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .arg("run")
+            .arg("--devnet")
+            .arg("--config-dir")
+            .arg(dir)
+            .args(["--workers", &self.workers.to_string()])
+            .args(["--worker-base-port", &worker_port.to_string()])
+            .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
+            .args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")])
+            .args(["--frame-interval-ms", &self.frame_interval_ms.to_string()])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        if let Some(address) = bootstrap {
+            command.args(["--bootstrap", address]);
+        }
+        command
+            .spawn()
+            .with_context(|| format!("starting node {i}"))
+    }
+}
+
+/// Copies the shared setup (and its verified-hash marker) unless the node has it.
+fn copy_setup(shared: &Path, dir: &Path) -> Result<()> {
+    for name in [SETUP_FILE.to_string(), format!("{SETUP_FILE}.verified")] {
+        let target = dir.join(&name);
+        if !target.exists() {
+            std::fs::copy(shared.join(&name), &target)
+                .with_context(|| format!("copying the setup to {}", target.display()))?;
+        }
+    }
+    Ok(())
+}
+
+impl NodeProcess {
+    fn check_exit(&mut self) {
+        if self.exited.is_none() {
+            if let Ok(Some(code)) = self.child.try_wait() {
+                self.exited = Some(format!(
+                    "exited ({code}); see {}/node.log",
+                    self.dir.display()
+                ));
+            }
+        }
+    }
+}
+
+fn short(peer: &str) -> String {
+    let tail: String = peer
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+fn ago(ms: i64) -> String {
+    if ms <= 0 {
+        return "never".into();
+    }
+    format!("{:.0}s ago", ((now_ms() - ms).max(0) as f64) / 1000.0)
+}
+
+fn row(i: usize, node: &NodeProcess, status: Option<&Status>) -> String {
+    let Some(s) = status else {
+        let state = node.exited.as_deref().unwrap_or("starting");
+        return format!("{i:<5} {:<9} {state}", "-");
+    };
+    let connected = s.peers.iter().filter(|p| p.info.connected).count();
+    let verified: u64 = s.peers.iter().map(|p| p.info.reports_verified).sum();
+    let last_verified = s
+        .peers
+        .iter()
+        .map(|p| p.info.last_verified_ms)
+        .max()
+        .unwrap_or(0);
+    let state = node
+        .exited
+        .as_deref()
+        .unwrap_or(if now_ms() - s.updated_ms < 5_000 {
+            "running"
+        } else {
+            "not responding"
+        });
+    format!(
+        "{i:<5} {:<9} {:>6} {:>9} {:>6} {:>9} {:>14}  {state}",
+        short(&s.peer_id),
+        s.head_frame,
+        s.increment.map_or("-".into(), |n| n.to_string()),
+        connected,
+        verified,
+        ago(last_verified),
+    )
+}
+
+fn print_table(nodes: &[NodeProcess], interactive: bool) {
+    let mut out = String::new();
+    if interactive {
+        out.push_str("\x1b[2J\x1b[H");
+    }
+    out.push_str(&format!(
+        "{:<5} {:<9} {:>6} {:>9} {:>6} {:>9} {:>14}  {}\n",
+        "NODE", "PEER", "HEAD", "INCREMENT", "PEERS", "VERIFIED", "LAST VERIFIED", "STATE"
+    ));
+    for (i, node) in nodes.iter().enumerate() {
+        out.push_str(&row(i, node, status::read(&node.dir).as_ref()));
+        out.push('\n');
+    }
+    print!("{out}");
+}
+
+/// SIGTERM to every node, then SIGKILL to any still running after the grace period.
+fn stop_all(nodes: &mut [NodeProcess]) {
+    for node in nodes.iter() {
+        if let Ok(pid) = i32::try_from(node.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+    }
+    let deadline = Instant::now() + STOP_GRACE;
+    for node in nodes.iter_mut() {
+        while Instant::now() < deadline {
+            if matches!(node.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !matches!(node.child.try_wait(), Ok(Some(_))) {
+            eprintln!("{} did not stop in time; killing it", node.dir.display());
+            let _ = node.child.kill();
+            let _ = node.child.wait();
+        }
+    }
+}

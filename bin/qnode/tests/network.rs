@@ -1,0 +1,446 @@
+//! Real qnode processes on 127.0.0.1 forming a network: `qnode devnet` brings up nodes
+//! that agree on the master clock and verify each other; a late node syncs; a peer that
+//! leaves and returns is picked up again; a forging peer is scored out while the honest
+//! nodes go on. Tests run one at a time (each network keeps both cores busy).
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use qnode_node::status::{self, Status};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `qnode devnet` running in a temporary directory, its output collected.
+struct Devnet {
+    child: Child,
+    dir: tempfile::TempDir,
+    output: mpsc::Receiver<String>,
+}
+
+impl Devnet {
+    fn start(nodes: u16, base_port: u16, worker_base_port: u16, frame_ms: u64) -> Devnet {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
+            .arg("devnet")
+            .args(["--nodes", &nodes.to_string()])
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["--base-port", &base_port.to_string()])
+            .args(["--worker-base-port", &worker_base_port.to_string()])
+            .args(["--frame-interval-ms", &frame_ms.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, output) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Devnet { child, dir, output }
+    }
+
+    fn node_dir(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("node-{i}"))
+    }
+
+    fn status(&self, i: usize) -> Option<Status> {
+        status::read(&self.node_dir(i))
+    }
+
+    /// SIGTERM (what Ctrl-C amounts to), then the exit code within `within`.
+    fn stop(mut self, within: Duration) -> (Option<i32>, Vec<String>, tempfile::TempDir) {
+        signal("TERM", self.child.id());
+        let deadline = Instant::now() + within;
+        let code = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("devnet did not stop within {within:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let lines = self.output.try_iter().collect();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        (code, lines, dir)
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        signal("TERM", self.child.id());
+        let _ = self.child.wait();
+    }
+}
+
+/// One `qnode run` process joining a network.
+struct Node {
+    child: Child,
+}
+
+impl Node {
+    fn start(dir: &Path, port: u16, worker_port: u16, bootstrap: &str, frame_ms: u64) -> Node {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("node.log"))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_qnode"))
+            .args(["run", "--devnet", "--workers", "1"])
+            .arg("--config-dir")
+            .arg(dir)
+            .args(["--worker-base-port", &worker_port.to_string()])
+            .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
+            .args(["--bootstrap", bootstrap])
+            .args(["--frame-interval-ms", &frame_ms.to_string()])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Node { child }
+    }
+
+    fn stop(mut self) {
+        signal("TERM", self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "node did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signal(name: &str, pid: u32) {
+    let _ = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status();
+}
+
+/// Polls `check` every 250 ms until it gives a value or `within` passes.
+fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A new node directory with the devnet's shared setup (so it does not make its own).
+fn joining_dir(devnet: &Devnet, name: &str) -> PathBuf {
+    let dir = devnet.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["kzg-setup.pot", "kzg-setup.pot.verified"] {
+        std::fs::copy(
+            devnet.dir.path().join("shared-setup").join(file),
+            dir.join(file),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn bootstrap_of(status: &Status) -> String {
+    status
+        .listen
+        .iter()
+        .find(|a| a.contains("/tcp/"))
+        .unwrap()
+        .clone()
+}
+
+fn peer<'a>(status: &'a Status, id: &str) -> Option<&'a status::PeerStatus> {
+    status.peers.iter().find(|p| p.info.peer_id == id)
+}
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(needle) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+#[test]
+fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
+    let _one = exclusive();
+    let devnet = Devnet::start(3, 43_000, 43_100, 1000);
+    let statuses = wait_for(
+        Duration::from_secs(180),
+        "3 nodes at one head, peers verified",
+        || {
+            let all: Vec<Status> = (0..3).map(|i| devnet.status(i)).collect::<Option<_>>()?;
+            let same_head = all
+                .iter()
+                .all(|s| s.head_frame >= 5 && s.head_output == all[0].head_output);
+            let know_each_other = all.iter().all(|s| {
+                all.iter().filter(|o| o.peer_id != s.peer_id).all(|other| {
+                    peer(s, &other.peer_id).is_some_and(|p| {
+                        p.info.connected && p.info.bandwidth > 0 && p.info.reports_verified > 0
+                    })
+                })
+            });
+            (same_head && know_each_other).then_some(all)
+        },
+    );
+    for s in &statuses {
+        assert_eq!(s.peers.len(), 2, "{s:?}");
+        assert!(
+            s.peers.iter().all(|p| p.info.score == 0),
+            "honest peers keep score 0"
+        );
+        let bandwidths: Vec<u64> = s.peers.iter().map(|p| p.info.bandwidth).collect();
+        assert!(
+            bandwidths.windows(2).all(|w| w[0] >= w[1]),
+            "fastest first: {bandwidths:?}"
+        );
+        assert!(s.increment.is_some_and(|n| n > 0));
+    }
+    let dir_name = devnet.dir.path().display().to_string();
+    let (code, output, _dir) = devnet.stop(Duration::from_secs(20));
+    assert_eq!(code, Some(0));
+    assert!(
+        output.iter().any(|l| l.starts_with("NODE")),
+        "the table was printed"
+    );
+    assert!(output.iter().any(|l| l.contains("devnet stopped")));
+    let left = processes_mentioning(&dir_name);
+    assert!(left.is_empty(), "processes left running: {left:?}");
+}
+
+#[test]
+fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
+    let _one = exclusive();
+    let devnet = Devnet::start(2, 44_000, 44_100, 300);
+    let first = wait_for(Duration::from_secs(120), "the devnet past frame 25", || {
+        devnet.status(0).filter(|s| s.head_frame >= 25)
+    });
+    let late_dir = joining_dir(&devnet, "late");
+    let bootstrap = bootstrap_of(&first);
+    // Its own prover waits a minute between frames: only sync can bring it up to date.
+    let late = Node::start(&late_dir, 44_010, 44_150, &bootstrap, 60_000);
+    let synced = wait_for(
+        Duration::from_secs(120),
+        "the late node at the head",
+        || {
+            let own = status::read(&late_dir)?;
+            let head = devnet.status(0)?.head_frame;
+            (own.head_frame + 2 >= head && own.counters.frames_synced >= 10).then_some(own)
+        },
+    );
+    assert!(synced.head_frame >= 25, "{synced:?}");
+    let late_id = synced.peer_id.clone();
+
+    // It leaves; the others notice; it comes back on the same key and port.
+    late.stop();
+    wait_for(Duration::from_secs(30), "node 0 to see it gone", || {
+        let s = devnet.status(0)?;
+        peer(&s, &late_id)
+            .is_some_and(|p| !p.info.connected)
+            .then_some(())
+    });
+    let verified_before = devnet
+        .status(0)
+        .and_then(|s| peer(&s, &late_id).map(|p| p.info.reports_verified))
+        .unwrap();
+    let gone_at = devnet.status(0).unwrap().head_frame;
+    let back = Node::start(&late_dir, 44_010, 44_150, &bootstrap, 60_000);
+    wait_for(
+        Duration::from_secs(90),
+        "the returning node picked up again",
+        || {
+            let s = devnet.status(0)?;
+            let p = peer(&s, &late_id)?;
+            (p.info.connected && p.info.reports_verified > verified_before).then_some(())
+        },
+    );
+    wait_for(
+        Duration::from_secs(90),
+        "the returning node caught up",
+        || {
+            let own = status::read(&late_dir)?;
+            let verified_others = own.peers.iter().filter(|p| p.info.connected).count() == 2;
+            (own.head_frame > gone_at + 10 && verified_others).then_some(())
+        },
+    );
+    back.stop();
+}
+
+mod forger {
+    //! A peer speaking the protocol but lying: reports whose proofs do not verify or have
+    //! the wrong length, and frames whose VDF is garbage.
+
+    use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
+    use qnode_protocol::envelope::{self, Payload};
+    use qnode_protocol::frame;
+    use qnode_protocol::pb::clock::ClockFrame;
+    use qnode_protocol::pb::node::SelfTestReport;
+    use std::sync::Arc;
+
+    struct Silent;
+    impl DirectHandler for Silent {
+        fn handle(&self, _: PeerId, kind: DirectKind, body: &[u8]) -> Option<Vec<u8>> {
+            // Passes bandwidth tests, so only the forgeries are held against it.
+            (kind == DirectKind::Validation).then(|| body.to_vec())
+        }
+    }
+
+    pub async fn start(bootstrap: &str) -> Network {
+        let mut config = NetworkConfig::new(
+            vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+            Arc::new(Silent),
+        );
+        config.bootstrap = vec![bootstrap.parse().unwrap()];
+        let (network, _events) = Network::start(Keypair::generate_ed25519(), config)
+            .await
+            .unwrap();
+        network.subscribe(&frame::DEFAULT_FILTER).await.unwrap();
+        network
+    }
+
+    pub fn report(proof_bytes: usize, head: u64) -> Vec<u8> {
+        let report = SelfTestReport {
+            cores: 8,
+            memory: 64_000_000_000u64.to_be_bytes().to_vec(),
+            proof: vec![7; proof_bytes],
+            challenge: vec![1; 74],
+            increment: 5,
+            master_head_frame: head,
+            ..Default::default()
+        };
+        envelope::seal(&frame::DEFAULT_FILTER, &Payload::SelfTestReport(report)).unwrap()
+    }
+
+    /// A frame at `number` with the devnet's difficulty and a garbage VDF output.
+    pub fn frame(number: u64, difficulty: u32) -> Vec<u8> {
+        let input = vec![3u8; 516];
+        let frame = ClockFrame {
+            filter: frame::DEFAULT_FILTER.to_vec(),
+            frame_number: number,
+            timestamp: 1,
+            difficulty,
+            parent_selector: qnode_protocol::poseidon::hash_bytes(&input)
+                .unwrap()
+                .to_vec(),
+            input,
+            output: vec![5u8; 516],
+            ..Default::default()
+        };
+        envelope::seal(&frame::DEFAULT_FILTER, &Payload::ClockFrame(frame)).unwrap()
+    }
+}
+
+#[test]
+fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
+    let _one = exclusive();
+    let devnet = Devnet::start(2, 45_000, 45_100, 1000);
+    let first = wait_for(Duration::from_secs(120), "two verified nodes", || {
+        devnet.status(0).filter(|s| {
+            s.peers
+                .iter()
+                .any(|p| p.info.reports_verified > 0 && p.info.connected)
+        })
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let forger = runtime.block_on(forger::start(&bootstrap_of(&first)));
+    let forger_id = forger.local_peer_id().to_base58();
+    let difficulty = (qnode_protocol::frame::DEFAULT_DIFFICULTY / 10_000).max(1);
+
+    // Forge until node 0 holds it below zero; publishing fails until the mesh forms.
+    let scored = wait_for(Duration::from_secs(90), "the forger penalised", || {
+        let head = devnet.status(0)?.head_frame;
+        runtime.block_on(async {
+            let _ = forger
+                .publish(
+                    &qnode_protocol::frame::DEFAULT_FILTER,
+                    forger::report(520, head),
+                )
+                .await;
+            let _ = forger
+                .publish(
+                    &qnode_protocol::frame::DEFAULT_FILTER,
+                    forger::frame(head + 1, difficulty),
+                )
+                .await;
+        });
+        let s = devnet.status(0)?;
+        peer(&s, &forger_id)
+            .filter(|p| p.info.score < 0)
+            .cloned()
+            .map(|p| (p, s))
+    });
+    let (forger_seen, at_penalty) = scored;
+    assert!(
+        at_penalty.counters.frames_rejected + at_penalty.counters.reports_rejected >= 1,
+        "{at_penalty:?}"
+    );
+    assert!(forger_seen.info.score <= -1000);
+
+    // From now on what it sends is ignored, and gossipsub ranks it below its thresholds.
+    let ignored = wait_for(
+        Duration::from_secs(60),
+        "the forger's messages ignored",
+        || {
+            let head = devnet.status(0)?.head_frame;
+            runtime.block_on(async {
+                let _ = forger
+                    .publish(
+                        &qnode_protocol::frame::DEFAULT_FILTER,
+                        forger::report(100, head),
+                    )
+                    .await;
+            });
+            let s = devnet.status(0)?;
+            let p = peer(&s, &forger_id)?;
+            let below = p
+                .gossip_score
+                .is_some_and(|g| g <= qnode_p2p::PUBLISH_THRESHOLD);
+            (p.info.messages_ignored > 0 && below).then_some(s)
+        },
+    );
+    let head_then = ignored.head_frame;
+    wait_for(Duration::from_secs(60), "the honest nodes going on", || {
+        let a = devnet.status(0)?;
+        let b = devnet.status(1)?;
+        let honest = peer(&a, &b.peer_id)?;
+        (a.head_frame >= head_then + 3
+            && honest.info.score == 0
+            && honest.info.connected
+            && honest.info.last_verified_ms > ignored.updated_ms)
+            .then_some(())
+    });
+    drop(forger);
+    runtime.shutdown_background();
+}

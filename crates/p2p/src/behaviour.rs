@@ -1,0 +1,133 @@
+//! The swarm's protocols and their settings: gossipsub with the original's peer-score
+//! thresholds, identify, Kademlia, and the direct channel as request/response.
+
+use crate::network::{DirectRequest, DirectResponse, NetworkError};
+use libp2p::identity::Keypair;
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::{gossipsub, identify, kad, noise, tcp, yamux, StreamProtocol, Swarm};
+use std::time::Duration;
+
+/// The largest validation message (the 1 MiB bandwidth echo and some room).
+pub const MAX_VALIDATION_BYTES: usize = 1024 * 1024 + 1024;
+/// The largest gossip message (an envelope around a frame or report).
+pub(crate) const MAX_GOSSIP_BYTES: usize = 64 * 1024;
+/// Every direct request gets an answer or fails within this time.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const DIRECT_PROTOCOL: &str = "/quilibrium/validation/1";
+const KAD_PROTOCOL: &str = "/quilibrium/kad/1.0.0";
+const IDENTIFY_PROTOCOL: &str = "/quilibrium/qnode/1";
+
+/// The original's thresholds (`node/p2p/blossomsub.go`): below −2000 no gossip is
+/// exchanged with a peer, below −5000 we do not publish to it, below −10000 everything it
+/// sends is ignored.
+pub const GOSSIP_THRESHOLD: f64 = -2000.0;
+/// See [`GOSSIP_THRESHOLD`].
+pub const PUBLISH_THRESHOLD: f64 = -5000.0;
+/// See [`GOSSIP_THRESHOLD`].
+pub const GRAYLIST_THRESHOLD: f64 = -10000.0;
+/// The node's own per-peer score enters gossipsub's score with this weight.
+pub const APP_SCORE_WEIGHT: f64 = 10.0;
+
+#[derive(NetworkBehaviour)]
+pub(crate) struct Behaviour {
+    pub(crate) gossipsub: gossipsub::Behaviour,
+    pub(crate) identify: identify::Behaviour,
+    pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
+    pub(crate) direct: request_response::cbor::Behaviour<DirectRequest, DirectResponse>,
+}
+
+fn setup<E: std::fmt::Display>(e: E) -> NetworkError {
+    NetworkError::Setup(e.to_string())
+}
+
+/// The original's score parameters: only the application score counts (no topic scores,
+/// no IP colocation or behaviour penalties), decaying every 10 s, kept 5 minutes.
+fn score_params() -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+    let params = gossipsub::PeerScoreParams {
+        topic_score_cap: 0.0,
+        app_specific_weight: APP_SCORE_WEIGHT,
+        ip_colocation_factor_weight: 0.0,
+        ip_colocation_factor_threshold: 6.0,
+        behaviour_penalty_weight: 0.0,
+        behaviour_penalty_threshold: 100.0,
+        behaviour_penalty_decay: 0.5,
+        decay_interval: Duration::from_secs(10),
+        decay_to_zero: 0.1,
+        retain_score: Duration::from_secs(300),
+        ..Default::default()
+    };
+    let thresholds = gossipsub::PeerScoreThresholds {
+        gossip_threshold: GOSSIP_THRESHOLD,
+        publish_threshold: PUBLISH_THRESHOLD,
+        graylist_threshold: GRAYLIST_THRESHOLD,
+        accept_px_threshold: 1.0,
+        opportunistic_graft_threshold: 2.0,
+    };
+    (params, thresholds)
+}
+
+fn gossipsub(key: &Keypair) -> Result<gossipsub::Behaviour, NetworkError> {
+    let config = gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        // The node checks every message before it is forwarded.
+        .validate_messages()
+        .max_transmit_size(MAX_GOSSIP_BYTES)
+        .heartbeat_interval(Duration::from_secs(1))
+        .build()
+        .map_err(setup)?;
+    let mut behaviour =
+        gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+            .map_err(setup)?;
+    let (params, thresholds) = score_params();
+    behaviour
+        .with_peer_score(params, thresholds)
+        .map_err(setup)?;
+    Ok(behaviour)
+}
+
+fn behaviour(key: &Keypair) -> Result<Behaviour, NetworkError> {
+    let peer_id = key.public().to_peer_id();
+    let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
+    kad_config.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
+    let mut kad =
+        kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
+    // Every node answers DHT queries; there is no public-address detection on devnets.
+    kad.set_mode(Some(kad::Mode::Server));
+    let codec = request_response::cbor::codec::Codec::default()
+        .set_request_size_maximum(MAX_VALIDATION_BYTES as u64 + 64)
+        .set_response_size_maximum(MAX_VALIDATION_BYTES as u64 + 64);
+    Ok(Behaviour {
+        gossipsub: gossipsub(key)?,
+        identify: identify::Behaviour::new(identify::Config::new(
+            IDENTIFY_PROTOCOL.into(),
+            key.public(),
+        )),
+        kad,
+        direct: request_response::cbor::Behaviour::with_codec(
+            codec,
+            [(StreamProtocol::new(DIRECT_PROTOCOL), ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(REQUEST_TIMEOUT)
+                .with_max_concurrent_streams(64),
+        ),
+    })
+}
+
+/// A swarm on TCP (noise, yamux) and QUIC with our protocols.
+pub(crate) fn build_swarm(key: Keypair) -> Result<Swarm<Behaviour>, NetworkError> {
+    let behaviour = behaviour(&key)?;
+    Ok(libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(setup)?
+        .with_quic()
+        .with_behaviour(|_| behaviour)
+        .map_err(setup)?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build())
+}

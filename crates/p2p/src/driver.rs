@@ -1,0 +1,265 @@
+//! The network task: runs the swarm, carries out the node's commands, serves the direct
+//! channel, rate-limits peers, keeps bootstrap peers connected and dials what Kademlia
+//! finds.
+
+use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::network::{
+    topic_for, Command, DirectRequest, DirectResponse, Event, GossipMessage, NetworkConfig,
+    NetworkError, Reply, Verdict,
+};
+use crate::rate_limit::RateLimiter;
+use crate::DirectHandler;
+use futures::StreamExt;
+use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{gossipsub, identify, kad, Multiaddr, PeerId, Swarm};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Kademlia discoveries are dialled while we have fewer connected peers than this.
+const MAX_DIALED_PEERS: usize = 64;
+/// How often absent bootstrap peers are redialled.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(3);
+
+pub(crate) struct Driver {
+    swarm: Swarm<Behaviour>,
+    handler: Arc<dyn DirectHandler>,
+    pending: HashMap<OutboundRequestId, Reply<Vec<u8>>>,
+    gossip_limit: RateLimiter,
+    direct_limit: RateLimiter,
+    bootstrap: Vec<(PeerId, Multiaddr)>,
+    events: mpsc::Sender<Event>,
+}
+
+fn operation<E: std::fmt::Display>(e: E) -> NetworkError {
+    NetworkError::Operation(e.to_string())
+}
+
+impl Driver {
+    pub(crate) fn new(
+        mut swarm: Swarm<Behaviour>,
+        config: &NetworkConfig,
+        bootstrap: Vec<(PeerId, Multiaddr)>,
+        events: mpsc::Sender<Event>,
+    ) -> Self {
+        for (peer, address) in &bootstrap {
+            swarm.behaviour_mut().kad.add_address(peer, address.clone());
+        }
+        Driver {
+            swarm,
+            handler: config.handler.clone(),
+            pending: HashMap::new(),
+            gossip_limit: RateLimiter::new(config.gossip_rate),
+            direct_limit: RateLimiter::new(config.direct_rate),
+            bootstrap,
+            events,
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        self.maintain();
+        let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None => return,
+                    Some(c) => self.command(c),
+                },
+                event = self.swarm.select_next_some() => self.event(event),
+                _ = maintain.tick() => self.maintain(),
+            }
+        }
+    }
+
+    /// Redials bootstrap peers we are not connected to, and forgets idle rate buckets.
+    fn maintain(&mut self) {
+        for (peer, address) in &self.bootstrap {
+            if !self.swarm.is_connected(peer) {
+                if let Err(e) = self.swarm.dial(address.clone()) {
+                    tracing::debug!(%peer, "dialling bootstrap peer: {e}");
+                }
+            }
+        }
+        let now = Instant::now();
+        self.gossip_limit.forget_idle(now);
+        self.direct_limit.forget_idle(now);
+    }
+
+    fn emit(&self, event: Event) -> bool {
+        self.events.try_send(event).is_ok()
+    }
+
+    fn command(&mut self, command: Command) {
+        let behaviour = self.swarm.behaviour_mut();
+        match command {
+            Command::Subscribe(filter, done) => {
+                let r = behaviour.gossipsub.subscribe(&topic_for(&filter));
+                let _ = done.send(r.map(|_| ()).map_err(operation));
+            }
+            Command::Publish(filter, data, done) => {
+                let r = behaviour.gossipsub.publish(topic_for(&filter), data);
+                let _ = done.send(r.map(|_| ()).map_err(operation));
+            }
+            Command::Dial(address, done) => {
+                let _ = done.send(self.swarm.dial(address).map_err(operation));
+            }
+            Command::Direct(peer, kind, body, done) => {
+                let id = behaviour
+                    .direct
+                    .send_request(&peer, DirectRequest { kind, body });
+                self.pending.insert(id, done);
+            }
+            Command::Judge(message, verdict) => self.judge(&message, verdict),
+            Command::SetScore(peer, score) => {
+                behaviour.gossipsub.set_application_score(&peer, score);
+            }
+            Command::Scores(done) => {
+                let gossip = &behaviour.gossipsub;
+                let peers: Vec<PeerId> = gossip.all_peers().map(|(p, _)| *p).collect();
+                let scores = peers
+                    .into_iter()
+                    .filter_map(|p| gossip.peer_score(&p).map(|s| (p, s)))
+                    .collect();
+                let _ = done.send(Ok(scores));
+            }
+        }
+    }
+
+    fn judge(&mut self, message: &GossipMessage, verdict: Verdict) {
+        let acceptance = match verdict {
+            Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+            Verdict::Reject => gossipsub::MessageAcceptance::Reject,
+            Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&message.id, &message.relayed_by, acceptance);
+    }
+
+    fn event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 => {
+                self.emit(Event::Connected(peer_id));
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.emit(Event::Disconnected(peer_id));
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => self.gossip(propagation_source, message_id, message),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                for address in info.listen_addrs {
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&peer_id, address);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
+                peer, ..
+            })) if !self.swarm.is_connected(&peer)
+                && self.swarm.connected_peers().count() < MAX_DIALED_PEERS =>
+            {
+                let _ = self.swarm.dial(peer);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Direct(event)) => self.direct(event),
+            _ => {}
+        }
+    }
+
+    fn gossip(
+        &mut self,
+        relayed_by: PeerId,
+        id: gossipsub::MessageId,
+        message: gossipsub::Message,
+    ) {
+        let Some(author) = message.source else {
+            // Strict validation signs every message; an unsigned one is malformed.
+            let unsigned = GossipMessage {
+                id,
+                author: relayed_by,
+                relayed_by,
+                data: Vec::new(),
+            };
+            return self.judge(&unsigned, Verdict::Reject);
+        };
+        let message = GossipMessage {
+            id,
+            author,
+            relayed_by,
+            data: message.data,
+        };
+        if !self.gossip_limit.allow(relayed_by, Instant::now()) {
+            tracing::debug!(peer = %relayed_by, "gossip over the rate limit, dropped");
+            return self.judge(&message, Verdict::Ignore);
+        }
+        if let Err(mpsc::error::TrySendError::Full(Event::Gossip(message))) =
+            self.events.try_send(Event::Gossip(message))
+        {
+            tracing::debug!("node is behind on gossip; a message dropped");
+            self.judge(&message, Verdict::Ignore);
+        }
+    }
+
+    fn direct(&mut self, event: request_response::Event<DirectRequest, DirectResponse>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                if !self.direct_limit.allow(peer, Instant::now()) {
+                    tracing::debug!(%peer, "direct request over the rate limit, not answered");
+                    return;
+                }
+                if let Some(answer) = self.handler.handle(peer, request.kind, &request.body) {
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .direct
+                        .send_response(channel, DirectResponse(answer));
+                }
+            }
+            request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some(done) = self.pending.remove(&request_id) {
+                    let _ = done.send(Ok(response.0));
+                }
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some(done) = self.pending.remove(&request_id) {
+                    let _ = done.send(Err(operation(error)));
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! What every gossip message and every frame costs the node: Poseidon over a frame output
+//! and over an envelope payload, sealing and opening an envelope.
+
+#![allow(clippy::unwrap_used, missing_docs)] // a bench harness
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use qnode_protocol::envelope::{self, Payload};
+use qnode_protocol::pb::node::SelfTestReport;
+use qnode_protocol::poseidon::hash_bytes;
+use std::hint::black_box;
+
+fn poseidon(c: &mut Criterion) {
+    let output = vec![0xab; 516];
+    hash_bytes(&output).unwrap(); // constants load once per process
+    c.bench_function("poseidon/frame output (516 B)", |b| {
+        b.iter(|| hash_bytes(black_box(&output)).unwrap())
+    });
+}
+
+fn envelopes(c: &mut Criterion) {
+    let report = Payload::SelfTestReport(SelfTestReport {
+        cores: 8,
+        memory: vec![0; 8],
+        proof: vec![7; 520],
+        challenge: vec![1; 74],
+        ..Default::default()
+    });
+    let sealed = envelope::seal(&[0xff; 32], &report).unwrap();
+    c.bench_function("envelope/seal report", |b| {
+        b.iter(|| envelope::seal(black_box(&[0xff; 32]), black_box(&report)).unwrap())
+    });
+    c.bench_function("envelope/open report", |b| {
+        b.iter(|| envelope::open(black_box(&sealed)).unwrap())
+    });
+}
+
+criterion_group!(benches, poseidon, envelopes);
+criterion_main!(benches);
