@@ -330,6 +330,13 @@ mod forger {
         network
     }
 
+    /// Publishes on the master filter; failures (no mesh yet) are retried by the caller.
+    pub async fn publish<const N: usize>(network: &Network, messages: [Vec<u8>; N]) {
+        for message in messages {
+            let _ = network.publish(&frame::DEFAULT_FILTER, message).await;
+        }
+    }
+
     pub fn report(proof_bytes: usize, head: u64) -> Vec<u8> {
         let report = SelfTestReport {
             cores: 8,
@@ -381,20 +388,11 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     // Forge until node 0 holds it below zero; publishing fails until the mesh forms.
     let scored = wait_for(Duration::from_secs(90), "the forger penalised", || {
         let head = devnet.status(0)?.head_frame;
-        runtime.block_on(async {
-            let _ = forger
-                .publish(
-                    &qnode_protocol::frame::DEFAULT_FILTER,
-                    forger::report(520, head),
-                )
-                .await;
-            let _ = forger
-                .publish(
-                    &qnode_protocol::frame::DEFAULT_FILTER,
-                    forger::frame(head + 1, difficulty),
-                )
-                .await;
-        });
+        let forgeries = [
+            forger::report(520, head),
+            forger::frame(head + 1, difficulty),
+        ];
+        runtime.block_on(forger::publish(&forger, forgeries));
         let s = devnet.status(0)?;
         peer(&s, &forger_id)
             .filter(|p| p.info.score < 0)
@@ -414,14 +412,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         "the forger's messages ignored",
         || {
             let head = devnet.status(0)?.head_frame;
-            runtime.block_on(async {
-                let _ = forger
-                    .publish(
-                        &qnode_protocol::frame::DEFAULT_FILTER,
-                        forger::report(100, head),
-                    )
-                    .await;
-            });
+            runtime.block_on(forger::publish(&forger, [forger::report(100, head)]));
             let s = devnet.status(0)?;
             let p = peer(&s, &forger_id)?;
             let below = p

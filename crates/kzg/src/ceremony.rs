@@ -305,7 +305,7 @@ fn decode(
         let p = g1_from_bytes(&bytes[*at..*at + G1_BYTES])?;
         *at += G1_BYTES;
         *done += 1;
-        if *done % 64 == 0 {
+        if done.is_multiple_of(64) {
             progress(Stage::Decode, *done, total);
         }
         Ok(p)
