@@ -35,9 +35,13 @@ enum Command {
     /// Measure this machine (VDF and KZG) and store the report in the config directory.
     SelfTest(cmd::self_test::SelfTestArgs),
     /// Run the node: data workers, proof loop and master clock, until stopped.
-    Run(cmd::run::RunArgs),
+    Run(Box<cmd::run::RunArgs>),
     /// Run a local network of qnodes on 127.0.0.1 with a live table, until Ctrl-C.
     Devnet(cmd::devnet::DevnetArgs),
+    /// One screen on a node: state, clock, proofs, workers, peers, problems.
+    Status(cmd::status::StatusArgs),
+    /// Print the node's peer id (creating its key if none exists).
+    PeerId(cmd::status::PeerIdArgs),
     /// Serve challenge proofs for one core (started by `qnode run`).
     Worker(cmd::run::WorkerArgs),
     /// List (and re-check) the stored proof chain.
@@ -56,6 +60,8 @@ fn main() -> ExitCode {
         Command::SelfTest(a) => a.run(),
         Command::Run(a) => a.run(),
         Command::Devnet(a) => a.run(),
+        Command::Status(a) => a.run(),
+        Command::PeerId(a) => a.run(),
         Command::Worker(a) => a.run(),
         Command::Proofs(a) => a.run(),
     };

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::wait_for;
 use qnode_node::status::{self, Status};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -136,21 +139,6 @@ fn signal(name: &str, pid: u32) {
         .status();
 }
 
-/// Polls `check` every 250 ms until it gives a value or `within` passes.
-fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 /// A new node directory with the devnet's shared setup (so it does not make its own).
 fn joining_dir(devnet: &Devnet, name: &str) -> PathBuf {
     let dir = devnet.dir.path().join(name);
@@ -196,7 +184,7 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
 #[test]
 fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
     let _one = exclusive();
-    let devnet = Devnet::start(3, 43_000, 43_100, 1000);
+    let devnet = Devnet::start(3, 43_000, 43_300, 1000);
     let statuses = wait_for(
         Duration::from_secs(180),
         "3 nodes at one head, peers verified",
@@ -243,14 +231,14 @@ fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
 #[test]
 fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
     let _one = exclusive();
-    let devnet = Devnet::start(2, 44_000, 44_100, 300);
+    let devnet = Devnet::start(2, 44_000, 44_300, 300);
     let first = wait_for(Duration::from_secs(120), "the devnet past frame 25", || {
         devnet.status(0).filter(|s| s.head_frame >= 25)
     });
     let late_dir = joining_dir(&devnet, "late");
     let bootstrap = bootstrap_of(&first);
     // Its own prover waits a minute between frames: only sync can bring it up to date.
-    let late = Node::start(&late_dir, 44_010, 44_150, &bootstrap, 60_000);
+    let late = Node::start(&late_dir, 44_010, 44_350, &bootstrap, 60_000);
     let synced = wait_for(
         Duration::from_secs(120),
         "the late node at the head",
@@ -276,7 +264,7 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
         .and_then(|s| peer(&s, &late_id).map(|p| p.info.reports_verified))
         .unwrap();
     let gone_at = devnet.status(0).unwrap().head_frame;
-    let back = Node::start(&late_dir, 44_010, 44_150, &bootstrap, 60_000);
+    let back = Node::start(&late_dir, 44_010, 44_350, &bootstrap, 60_000);
     wait_for(
         Duration::from_secs(90),
         "the returning node picked up again",
@@ -372,7 +360,7 @@ mod forger {
 #[test]
 fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let _one = exclusive();
-    let devnet = Devnet::start(2, 45_000, 45_100, 1000);
+    let devnet = Devnet::start(2, 45_000, 45_300, 1000);
     let first = wait_for(Duration::from_secs(120), "two verified nodes", || {
         devnet.status(0).filter(|s| {
             s.peers
@@ -434,4 +422,11 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     });
     drop(forger);
     runtime.shutdown_background();
+
+    // A devnet killed outright leaves no node or worker behind.
+    let dir_name = devnet.dir.path().display().to_string();
+    signal("KILL", devnet.child.id());
+    wait_for(Duration::from_secs(15), "the orphaned nodes gone", || {
+        processes_mentioning(&dir_name).is_empty().then_some(())
+    });
 }

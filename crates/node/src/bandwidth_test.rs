@@ -2,7 +2,7 @@
 //! channel and expects them echoed within 2 s; the measured rate goes to the peer-info
 //! manager, a failure (no answer, a different echo, too slow) is an offence.
 
-use crate::services::{Context, Counters};
+use crate::services::Context;
 use prost::Message;
 use qnode_p2p::{DirectKind, PeerId};
 use qnode_protocol::limits::{self, Kind};
@@ -70,13 +70,19 @@ pub async fn run(ctx: Arc<Context>, mut peers: mpsc::Receiver<PeerId>) {
         }
         match measure(&ctx, peer).await {
             Ok(bandwidth) => {
-                Counters::bump(&ctx.counters.bandwidth_tests_passed);
+                ctx.metrics
+                    .bandwidth_tests
+                    .with_label_values(&["passed"])
+                    .inc();
                 ctx.peers.update(peer, |info| info.bandwidth = bandwidth);
                 tracing::info!(%peer, bandwidth, "bandwidth test passed");
             }
             Err(BandwidthFailure::Local(e)) => tracing::error!("bandwidth test: {e}"),
             Err(failure) => {
-                Counters::bump(&ctx.counters.bandwidth_tests_failed);
+                ctx.metrics
+                    .bandwidth_tests
+                    .with_label_values(&["failed"])
+                    .inc();
                 ctx.penalize(peer, &format!("bandwidth test: {failure}"))
                     .await;
             }

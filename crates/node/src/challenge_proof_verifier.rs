@@ -13,7 +13,7 @@
 //! could panic: memory must be exactly 8 bytes.
 
 use crate::peer_info_manager::now_ms;
-use crate::services::{Context, Counters};
+use crate::services::Context;
 use qnode_p2p::PeerId;
 use qnode_protocol::pb::node::SelfTestReport;
 use std::sync::Arc;
@@ -104,7 +104,11 @@ impl ReportHandler {
     pub async fn handle(&self, author: PeerId, report: SelfTestReport) -> ReportOutcome {
         let outcome = self.classify(author, &report);
         if let ReportOutcome::Offence(reason) = &outcome {
-            Counters::bump(&self.ctx.counters.reports_rejected);
+            self.ctx
+                .metrics
+                .reports
+                .with_label_values(&["rejected"])
+                .inc();
             self.ctx.penalize(author, reason).await;
         }
         outcome
@@ -199,7 +203,7 @@ pub async fn run(ctx: Arc<Context>, mut jobs: mpsc::Receiver<VerifyJob>) {
             .await
             .unwrap_or(false);
         if valid {
-            Counters::bump(&ctx.counters.reports_verified);
+            ctx.metrics.reports.with_label_values(&["verified"]).inc();
             let now = now_ms();
             ctx.peers.update(peer, |info| {
                 info.last_seen_ms = now;
@@ -208,7 +212,7 @@ pub async fn run(ctx: Arc<Context>, mut jobs: mpsc::Receiver<VerifyJob>) {
             });
             tracing::info!(%peer, increment, "peer's challenge proof verified");
         } else {
-            Counters::bump(&ctx.counters.reports_rejected);
+            ctx.metrics.reports.with_label_values(&["rejected"]).inc();
             ctx.peers.update(peer, |info| info.reports_failed += 1);
             ctx.penalize(peer, "challenge proof does not verify").await;
         }

@@ -4,9 +4,9 @@
 //! a malformed answer is an offence and ends the sync with that peer.
 
 use crate::channel_listener::SYNC_BATCH;
-use crate::frame_validator::{check_off_thread, insert, FrameProblem};
+use crate::frame_validator::{check_off_thread, count, insert, FrameProblem, FrameSource};
 use crate::master_time_reel::Insertion;
-use crate::services::{Context, Counters};
+use crate::services::Context;
 use prost::Message;
 use qnode_p2p::{DirectKind, PeerId};
 use qnode_protocol::limits::{self, Kind};
@@ -45,6 +45,7 @@ pub async fn run(ctx: Arc<Context>, mut shutdown: watch::Receiver<bool>) {
         let head = ctx.head_number().await;
         for (peer, claimed) in ctx.peers.ahead_of(head + MIN_LEAD, MAX_CANDIDATES) {
             tracing::info!(%peer, head, claimed, "syncing frames from a peer ahead");
+            ctx.metrics.sync_target.set(claimed as i64);
             match sync_from(&ctx, peer, &mut shutdown).await {
                 Ok(0) => continue,
                 Ok(count) => {
@@ -59,6 +60,7 @@ pub async fn run(ctx: Arc<Context>, mut shutdown: watch::Receiver<bool>) {
                 Err(e) => tracing::warn!(%peer, "sync stopped: {e}"),
             }
         }
+        ctx.metrics.sync_target.set(0);
     }
 }
 
@@ -115,14 +117,12 @@ async fn sync_from(
             .into_iter()
             .map(|frame| check_off_thread(ctx, frame, head));
         for checked in futures::future::join_all(checks).await {
-            match async { insert(ctx, checked?).await }.await {
-                Ok(Insertion::NewHead(_)) => {
-                    inserted += 1;
-                    Counters::bump(&ctx.counters.frames_synced);
-                }
+            let result = async { insert(ctx, checked?).await }.await;
+            count(ctx, FrameSource::Sync, &result);
+            match result {
+                Ok(Insertion::NewHead(_)) => inserted += 1,
                 Ok(_) | Err(FrameProblem::Useless(_)) => {}
-                Err(FrameProblem::Invalid(e)) => {
-                    Counters::bump(&ctx.counters.frames_rejected);
+                Err(e @ FrameProblem::Invalid { .. }) => {
                     return Err(SyncStop::Offence(format!("frame {e}")));
                 }
                 Err(FrameProblem::Internal(e)) => return Err(SyncStop::Internal(e)),

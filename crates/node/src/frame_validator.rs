@@ -3,7 +3,7 @@
 //! (bounded); sync checks its frames with the same [`validate_and_insert`].
 
 use crate::master_time_reel::Insertion;
-use crate::services::{Context, Counters};
+use crate::services::Context;
 use qnode_p2p::{GossipMessage, PeerId, Verdict};
 use qnode_protocol::frame::{self, FrameError};
 use qnode_protocol::pb::clock::ClockFrame;
@@ -20,11 +20,57 @@ pub enum FrameProblem {
     #[error("not useful now: {0}")]
     Useless(String),
     /// Wrong in itself: the sender is penalised.
-    #[error("invalid: {0}")]
-    Invalid(String),
+    #[error("invalid ({reason}): {detail}")]
+    Invalid {
+        /// One of [`REJECT_REASONS`] (a metric label).
+        reason: &'static str,
+        /// What exactly.
+        detail: String,
+    },
     /// The node could not store it.
     #[error("storing: {0}")]
     Internal(String),
+}
+
+/// Why frames are refused, as metric labels.
+pub const REJECT_REASONS: [&str; 5] = ["difficulty", "shape", "selector", "vdf", "parent"];
+
+fn invalid(reason: &'static str, detail: impl ToString) -> FrameProblem {
+    FrameProblem::Invalid {
+        reason,
+        detail: detail.to_string(),
+    }
+}
+
+/// Where a frame came from, as a metric label.
+#[derive(Debug, Clone, Copy)]
+pub enum FrameSource {
+    /// Gossip.
+    Gossip,
+    /// Frame sync.
+    Sync,
+}
+
+impl FrameSource {
+    fn label(self) -> &'static str {
+        match self {
+            FrameSource::Gossip => "gossip",
+            FrameSource::Sync => "sync",
+        }
+    }
+}
+
+/// Counts a frame's fate in `qnode_frames_total`.
+pub fn count(ctx: &Context, source: FrameSource, result: &Result<Insertion, FrameProblem>) {
+    let outcome = match result {
+        Ok(Insertion::NewHead(_) | Insertion::Pending) => "accepted",
+        Err(FrameProblem::Invalid { reason, .. }) => reason,
+        _ => return,
+    };
+    ctx.metrics
+        .frames
+        .with_label_values(&[source.label(), outcome])
+        .inc();
 }
 
 /// A gossip frame and the message that carried it.
@@ -44,10 +90,8 @@ pub fn check(
     difficulty: u32,
 ) -> Result<ClockFrame, FrameProblem> {
     if frame.difficulty != difficulty {
-        return Err(FrameProblem::Invalid(format!(
-            "difficulty {} instead of {difficulty}",
-            frame.difficulty
-        )));
+        let detail = format!("{} instead of {difficulty}", frame.difficulty);
+        return Err(invalid("difficulty", detail));
     }
     frame::validate(&frame, filter, head)
         .map(|()| frame)
@@ -55,7 +99,9 @@ pub fn check(
             FrameError::Stale { .. } | FrameError::TooFarAhead { .. } => {
                 FrameProblem::Useless(e.to_string())
             }
-            e => FrameProblem::Invalid(e.to_string()),
+            FrameError::ParentSelector => invalid("selector", e),
+            FrameError::Vdf(_) => invalid("vdf", e),
+            e => invalid("shape", e),
         })
 }
 
@@ -80,8 +126,8 @@ pub async fn insert(ctx: &Context, frame: ClockFrame) -> Result<Insertion, Frame
         .insert(frame)
         .map_err(|e| FrameProblem::Internal(e.to_string()))?;
     match outcome {
-        Insertion::WrongParent => Err(FrameProblem::Invalid("it claims another parent".into())),
-        Insertion::WrongFilter => Err(FrameProblem::Invalid("another filter".into())),
+        Insertion::WrongParent => Err(invalid("parent", "it claims another parent")),
+        Insertion::WrongFilter => Err(invalid("shape", "another filter")),
         other => Ok(other),
     }
 }
@@ -105,8 +151,7 @@ pub async fn verdict_for(
     match result {
         Ok(Insertion::NewHead(_) | Insertion::Pending) => Verdict::Accept,
         Ok(_) | Err(FrameProblem::Useless(_) | FrameProblem::Internal(_)) => Verdict::Ignore,
-        Err(problem @ FrameProblem::Invalid(_)) => {
-            Counters::bump(&ctx.counters.frames_rejected);
+        Err(problem @ FrameProblem::Invalid { .. }) => {
             ctx.penalize(author, &format!("frame {problem}")).await;
             Verdict::Reject
         }
@@ -121,9 +166,7 @@ pub async fn run(ctx: Arc<Context>, mut jobs: mpsc::Receiver<FrameJob>) {
         if let Err(FrameProblem::Internal(e)) = &result {
             tracing::error!(number, "frame validator: {e}");
         }
-        if matches!(result, Ok(Insertion::NewHead(_) | Insertion::Pending)) {
-            Counters::bump(&ctx.counters.frames_from_gossip);
-        }
+        count(&ctx, FrameSource::Gossip, &result);
         let verdict = verdict_for(&ctx, job.message.author, &result).await;
         ctx.network.judge(job.message, verdict).await;
     }

@@ -5,7 +5,7 @@
 
 use crate::challenge_proof_verifier::{ReportHandler, ReportOutcome};
 use crate::frame_validator::FrameJob;
-use crate::services::{Context, Counters};
+use crate::services::Context;
 use qnode_p2p::{Event, GossipMessage, Verdict};
 use qnode_protocol::envelope::{self, Payload};
 use std::sync::Arc;
@@ -47,7 +47,7 @@ async fn route(
 ) -> Option<Verdict> {
     let author = message.author;
     if ctx.peers.score(&author) < 0 {
-        Counters::bump(&ctx.counters.messages_ignored);
+        ctx.metrics.messages_ignored.inc();
         ctx.peers.update(author, |info| info.messages_ignored += 1);
         return Some(Verdict::Ignore);
     }

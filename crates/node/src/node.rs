@@ -5,14 +5,18 @@
 use crate::challenge_proof_verifier::{ReportHandler, ReportRules};
 use crate::channel_listener::ChannelListener;
 use crate::data_workers::{self, LocalWorkers, Supervisor, WorkersError};
+use crate::health::HealthRules;
 use crate::kzg_setup::{self, SetupError};
 use crate::master_time_reel::{Genesis, MasterTimeReel, ReelError};
+use crate::metrics::Metrics;
+use crate::peer_info_manager::now_ms;
 use crate::peer_info_manager::PeerInfoManager;
 use crate::proof_loop::{ProofLoop, ProofLoopError};
 use crate::self_test::{self, SelfTestError};
-use crate::services::{Context, Counters};
+use crate::services::Context;
+use crate::status::StatusSource;
 use crate::{
-    bandwidth_test, challenge_proof_verifier, frame_sync, frame_validator, master_prover,
+    bandwidth_test, challenge_proof_verifier, frame_sync, frame_validator, http, master_prover,
     message_subscriber, self_test_broadcast, status,
 };
 use qnode_p2p::{Multiaddr, Network, NetworkConfig, NetworkError};
@@ -56,6 +60,10 @@ pub struct NodeConfig {
     pub network: NetworkSettings,
     /// The shortest time an increment may take (a devnet setting; zero otherwise).
     pub min_increment: Duration,
+    /// Serve metrics, health, status and the dashboard here (off when `None`).
+    pub http_listen: Option<std::net::SocketAddr>,
+    /// How readiness is judged.
+    pub health: HealthRules,
 }
 
 /// The node's network settings.
@@ -90,6 +98,17 @@ pub enum NodeError {
     /// See the proof loop's message.
     #[error(transparent)]
     ProofLoop(#[from] ProofLoopError),
+    /// The metrics could not be set up.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// The HTTP endpoint could not listen.
+    #[error("cannot serve HTTP on {address}: {cause}; choose another address with --http-listen")]
+    Http {
+        /// The address asked for.
+        address: std::net::SocketAddr,
+        /// The system's error.
+        cause: std::io::Error,
+    },
     /// The identity or the network failed.
     #[error(transparent)]
     Network(#[from] NetworkError),
@@ -159,6 +178,8 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     for address in &listen {
         tracing::info!(%address, "listening");
     }
+    let metrics = Arc::new(Metrics::new()?);
+    metrics.head_changed(reel.head().frame_number, now_ms());
     let ctx = Arc::new(Context {
         network,
         peers: Arc::new(PeerInfoManager::new()),
@@ -168,7 +189,7 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         master_difficulty,
         difficulty_divisor: divisor,
         own,
-        counters: Counters::default(),
+        metrics: metrics.clone(),
     });
 
     let (supervisor, endpoints) = match &config.workers {
@@ -194,12 +215,28 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         reports,
         call_timeout: config.worker_timeout,
         min_increment: config.min_increment,
+        metrics,
     };
 
     let supervise = supervisor
         .clone()
         .map(|s| tokio::spawn(s.supervise(shutdown.clone())));
-    let services = spawn_network_services(&ctx, &config, events, report_rx, listen, &shutdown);
+    let status = Arc::new(StatusSource {
+        ctx: ctx.clone(),
+        listen,
+        rules: config.health.clone(),
+        supervisor: supervisor.clone(),
+        workers: endpoints.len(),
+        history: Default::default(),
+    });
+    let mut services = spawn_network_services(&ctx, &config, events, report_rx, &status, &shutdown);
+    if let Some(address) = config.http_listen {
+        let (bound, server) = http::serve(address, status, shutdown.clone())
+            .await
+            .map_err(|cause| NodeError::Http { address, cause })?;
+        tracing::info!("dashboard at http://{bound}/ (metrics /metrics, health /healthz, /readyz)");
+        services.push(server);
+    }
     let result = proof_loop.run(shutdown.clone()).await;
 
     if let Some(s) = &supervisor {
@@ -222,7 +259,7 @@ fn spawn_network_services(
     config: &NodeConfig,
     events: mpsc::Receiver<qnode_p2p::Event>,
     reports: mpsc::Receiver<qnode_protocol::pb::node::SelfTestReport>,
-    listen: Vec<String>,
+    status: &Arc<StatusSource>,
     shutdown: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let (frame_tx, frame_rx) = mpsc::channel(frame_validator::QUEUE_CAPACITY);
@@ -252,10 +289,25 @@ fn spawn_network_services(
         )),
         tokio::spawn(self_test_broadcast::run(ctx.clone(), reports)),
         tokio::spawn(status::run(
-            ctx.clone(),
+            status.clone(),
             config.config_dir.clone(),
-            listen,
             shutdown.clone(),
         )),
+        tokio::spawn(track_head(ctx.clone())),
     ]
+}
+
+/// Keeps the head metric (and when it last moved) current.
+async fn track_head(ctx: Arc<Context>) {
+    let mut heads = ctx.reel.lock().await.subscribe_heads();
+    loop {
+        match heads.recv().await {
+            Ok(head) => ctx.metrics.head_changed(head.frame_number, now_ms()),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                let head = ctx.head_number().await;
+                ctx.metrics.head_changed(head, now_ms());
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
 }

@@ -91,6 +91,8 @@ pub struct ProofLoop {
     pub reports: mpsc::Sender<SelfTestReport>,
     /// A worker call taking longer than this is treated as hung.
     pub call_timeout: Duration,
+    /// Where increments are counted and timed.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Each increment takes at least this long (a devnet setting, zero on a real network:
     /// at devnet difficulty the loop would otherwise spin on KZG and starve its
     /// neighbours).
@@ -143,6 +145,8 @@ impl ProofLoop {
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
             };
             let workers_time = started.elapsed();
+            self.metrics
+                .workers_answered(crate::peer_info_manager::now_ms());
 
             let kzg_started = Instant::now();
             let values: Vec<Scalar> = proofs.iter().map(|p| digest_value(p)).collect();
@@ -159,6 +163,7 @@ impl ProofLoop {
                 self.store_increment(&previous, index, &g1_to_bytes(&opening.proof), parallelism)?;
                 store_time = store_started.elapsed();
             }
+            self.observe(workers_time, kzg_time, store_time);
             tracing::info!(
                 increment,
                 workers_ms = workers_time.as_millis() as u64,
@@ -180,6 +185,11 @@ impl ProofLoop {
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
             }
         }
+    }
+
+    fn observe(&self, workers: Duration, kzg: Duration, store: Duration) {
+        self.metrics
+            .increment_done([("workers", workers), ("kzg", kzg), ("store", store)]);
     }
 
     fn store_increment(

@@ -2,8 +2,12 @@
 //! file renamed over the old one) for `qnode devnet`'s table and for tests: head, latest
 //! increment, peers fastest first with scores, and what the services did.
 
+use crate::data_workers::Supervisor;
+use crate::frame_validator::REJECT_REASONS;
+use crate::health::{readiness, HealthRules, Readiness};
+use crate::metrics::{IncrementSplit, Metrics};
 use crate::peer_info_manager::{now_ms, PeerInfo};
-use crate::services::{Context, CounterValues};
+use crate::services::Context;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
 use std::path::Path;
@@ -25,6 +29,53 @@ pub struct PeerStatus {
     pub gossip_score: Option<f64>,
 }
 
+/// What the network services did since start (from the metrics).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CounterValues {
+    /// Frames from gossip that advanced or extended the reel.
+    pub frames_from_gossip: u64,
+    /// Frames received by sync and inserted.
+    pub frames_synced: u64,
+    /// Frames refused as invalid.
+    pub frames_rejected: u64,
+    /// Peers' challenge proofs that verified.
+    pub reports_verified: u64,
+    /// Peers' reports refused.
+    pub reports_rejected: u64,
+    /// Bandwidth tests passed.
+    pub bandwidth_tests_passed: u64,
+    /// Bandwidth tests failed.
+    pub bandwidth_tests_failed: u64,
+    /// Gossip ignored because of its author's score.
+    pub messages_ignored: u64,
+}
+
+impl CounterValues {
+    /// Reads the counters off the metrics.
+    pub fn of(m: &Metrics) -> CounterValues {
+        let frames =
+            |source: &str, outcome: &str| m.frames.with_label_values(&[source, outcome]).get();
+        let rejected = ["gossip", "sync"]
+            .iter()
+            .flat_map(|source| {
+                REJECT_REASONS
+                    .iter()
+                    .map(move |reason| frames(source, reason))
+            })
+            .sum();
+        CounterValues {
+            frames_from_gossip: frames("gossip", "accepted"),
+            frames_synced: frames("sync", "accepted"),
+            frames_rejected: rejected,
+            reports_verified: m.reports.with_label_values(&["verified"]).get(),
+            reports_rejected: m.reports.with_label_values(&["rejected"]).get(),
+            bandwidth_tests_passed: m.bandwidth_tests.with_label_values(&["passed"]).get(),
+            bandwidth_tests_failed: m.bandwidth_tests.with_label_values(&["failed"]).get(),
+            messages_ignored: m.messages_ignored.get(),
+        }
+    }
+}
+
 /// What `status.json` holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Status {
@@ -43,14 +94,102 @@ pub struct Status {
     pub peers: Vec<PeerStatus>,
     /// What the network services did since start.
     pub counters: CounterValues,
+    /// Total reward of the proof chain (1 200 000 × parallelism per increment, as the
+    /// original counts it), decimal.
+    pub reward: String,
+    /// Data workers in use.
+    pub workers: usize,
+    /// Data worker restarts since start.
+    pub worker_restarts: u64,
+    /// Readiness and what is wrong.
+    pub readiness: Readiness,
+    /// Where the last increment's time went.
+    pub last_increment_ms: IncrementSplit,
+    /// Recent samples, oldest first, one per status write (at most [`HISTORY`]).
+    pub history: Vec<Sample>,
     /// When this was written (ms since the epoch).
     pub updated_ms: i64,
+}
+
+/// Samples of head and increment kept for the dashboard's charts (10 minutes).
+pub const HISTORY: usize = 600;
+
+/// One point of the dashboard's charts.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Sample {
+    /// When (ms since the epoch).
+    pub at_ms: i64,
+    /// The head frame then.
+    pub head_frame: u64,
+    /// The latest increment then.
+    pub increment: u32,
+}
+
+/// What a status is made of.
+pub struct StatusSource {
+    /// The services' shared state.
+    pub ctx: Arc<Context>,
+    /// Listen addresses with the peer id.
+    pub listen: Vec<String>,
+    /// How readiness is judged.
+    pub rules: HealthRules,
+    /// The local workers' supervisor, if workers are local.
+    pub supervisor: Option<Arc<Supervisor>>,
+    /// How many workers the proof loop uses.
+    pub workers: usize,
+    /// Samples taken by [`run`].
+    pub history: std::sync::Mutex<std::collections::VecDeque<Sample>>,
 }
 
 /// The last status a node in `config_dir` wrote, if readable.
 pub fn read(config_dir: &Path) -> Option<Status> {
     let text = std::fs::read_to_string(config_dir.join(STATUS_FILE)).ok()?;
     serde_json::from_str(&text).ok()
+}
+
+impl StatusSource {
+    /// The node's status now; also refreshes the sampled gauges.
+    pub async fn snapshot(&self) -> Status {
+        let ctx = &self.ctx;
+        let restarts = self.supervisor.as_ref().map_or(0, |s| s.restarts());
+        let metrics = &ctx.metrics;
+        metrics.worker_restarts.set(restarts as i64);
+        if let Ok(meta) = std::fs::metadata(ctx.store.path()) {
+            metrics.store_bytes.set(meta.len() as i64);
+        }
+        let mut status = snapshot(ctx, &self.listen).await;
+        metrics
+            .peers
+            .set(status.peers.iter().filter(|p| p.info.connected).count() as i64);
+        for peer in &status.peers {
+            metrics
+                .peer_score
+                .with_label_values(&[&peer.info.peer_id])
+                .set(peer.info.score);
+        }
+        status.workers = self.workers;
+        status.worker_restarts = restarts;
+        status.readiness = readiness(ctx, &self.rules);
+        status.last_increment_ms = metrics.last_split();
+        status.history = self.history().iter().copied().collect();
+        status
+    }
+
+    fn history(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Sample>> {
+        self.history.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, status: &Status) {
+        let mut history = self.history();
+        if history.len() == HISTORY {
+            history.pop_front();
+        }
+        history.push_back(Sample {
+            at_ms: status.updated_ms,
+            head_frame: status.head_frame,
+            increment: status.increment.unwrap_or(0),
+        });
+    }
 }
 
 async fn snapshot(ctx: &Context, listen: &[String]) -> Status {
@@ -68,22 +207,23 @@ async fn snapshot(ctx: &Context, listen: &[String]) -> Status {
             info,
         })
         .collect();
-    let increment = ctx
+    let latest = ctx
         .store
         .latest_data_time_proof(&ctx.own.to_bytes())
         .ok()
-        .flatten()
-        .map(|latest| latest.increment);
+        .flatten();
     let head = ctx.reel.lock().await.head().clone();
     Status {
         peer_id: ctx.own.to_base58(),
         listen: listen.to_vec(),
         head_frame: head.frame_number,
         head_output: hex::encode(&Sha3_256::digest(&head.output)[..8]),
-        increment,
+        increment: latest.as_ref().map(|l| l.increment),
+        reward: latest.map_or_else(|| "0".into(), |l| l.reward.to_string()),
         peers,
-        counters: ctx.counters.values(),
+        counters: CounterValues::of(&ctx.metrics),
         updated_ms: now_ms(),
+        ..Status::default()
     }
 }
 
@@ -95,13 +235,13 @@ fn write(config_dir: &Path, status: &Status) -> std::io::Result<()> {
 
 /// Rewrites the status every second until shutdown.
 pub async fn run(
-    ctx: Arc<Context>,
+    source: Arc<StatusSource>,
     config_dir: std::path::PathBuf,
-    listen: Vec<String>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
-        let status = snapshot(&ctx, &listen).await;
+        let status = source.snapshot().await;
+        source.record(&status);
         if let Err(e) = write(&config_dir, &status) {
             tracing::warn!("writing {}: {e}", config_dir.join(STATUS_FILE).display());
         }

@@ -11,8 +11,9 @@ use qnode_node::challenge_proof_verifier::{
 use qnode_node::channel_listener::ChannelListener;
 use qnode_node::frame_validator::{self, FrameProblem};
 use qnode_node::master_time_reel::{Genesis, Insertion, MasterTimeReel};
+use qnode_node::metrics::Metrics;
 use qnode_node::peer_info_manager::PeerInfoManager;
-use qnode_node::services::{Context, Counters};
+use qnode_node::services::Context;
 use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
 use qnode_protocol::frame::{self, DEFAULT_FILTER};
 use qnode_protocol::pb::clock::ClockFramesRequest;
@@ -53,7 +54,7 @@ async fn context(dir: &std::path::Path) -> Arc<Context> {
         master_difficulty: DIFFICULTY,
         difficulty_divisor: DIVISOR,
         own,
-        counters: Counters::default(),
+        metrics: Arc::new(Metrics::new().unwrap()),
     })
 }
 
@@ -200,7 +201,13 @@ async fn frames_are_checked_before_the_reel_sees_them() {
     let easier = frame::prove_next(&head, 1, DIFFICULTY - 1).unwrap();
     let problem = frame_validator::validate_and_insert(&ctx, easier).await;
     assert!(
-        matches!(problem, Err(FrameProblem::Invalid(_))),
+        matches!(
+            problem,
+            Err(FrameProblem::Invalid {
+                reason: "difficulty",
+                ..
+            })
+        ),
         "{problem:?}"
     );
 
@@ -208,7 +215,7 @@ async fn frames_are_checked_before_the_reel_sees_them() {
     forged.output[100] ^= 1;
     let problem = frame_validator::validate_and_insert(&ctx, forged).await;
     assert!(
-        matches!(problem, Err(FrameProblem::Invalid(_))),
+        matches!(problem, Err(FrameProblem::Invalid { reason: "vdf", .. })),
         "{problem:?}"
     );
 

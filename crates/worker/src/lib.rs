@@ -72,9 +72,25 @@ impl DataIpcService for ChallengeProver {
     }
 }
 
-/// Whether process `pid` still exists (Linux: its /proc entry).
+/// Whether process `pid` is still running (Linux: its /proc entry, and not a zombie
+/// waiting for its own parent to reap it).
 fn alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state letter follows the command name, which is in parentheses and may hold
+    // spaces or parentheses itself.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, Some('Z' | 'X') | None)
+}
+
+/// Returns once process `pid` no longer exists (checked every 250 ms).
+pub async fn process_exit(pid: u32) {
+    while alive(pid) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Serves on `addr` until `parent` (if given) exits. A worker whose parent is gone has
@@ -99,9 +115,7 @@ pub async fn serve(
     let parent_gone = async move {
         match parent {
             Some(pid) => {
-                while alive(pid) {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
+                process_exit(pid).await;
                 tracing::info!(pid, "parent process is gone; worker exiting");
             }
             None => std::future::pending().await,
@@ -110,5 +124,29 @@ pub async fn serve(
     tokio::select! {
         served = server => served.map_err(|e| WorkerError::Serve(e.to_string())),
         () = parent_gone => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::alive;
+
+    #[test]
+    fn a_zombie_counts_as_gone() {
+        let mut running = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        assert!(alive(running.id()));
+        let mut finished = std::process::Command::new("true").spawn().unwrap();
+        // Not yet reaped: a zombie whose /proc entry still exists.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(std::path::Path::new(&format!("/proc/{}", finished.id())).exists());
+        assert!(!alive(finished.id()));
+        finished.wait().unwrap();
+        assert!(!alive(finished.id()));
+        running.kill().unwrap();
+        running.wait().unwrap();
     }
 }

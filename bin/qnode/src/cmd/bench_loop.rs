@@ -78,6 +78,7 @@ pub fn run(increments: u32) -> Result<ExitCode> {
                 reports,
                 call_timeout: Duration::from_secs(30),
                 min_increment: Duration::ZERO,
+                metrics: Arc::new(qnode_node::metrics::Metrics::new()?),
             };
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let started = Instant::now();

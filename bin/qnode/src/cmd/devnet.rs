@@ -55,6 +55,7 @@ impl DevnetArgs {
                 self.workers
             );
         }
+        self.check_ports()?;
         let dirs: Vec<PathBuf> = (0..self.nodes)
             .map(|i| self.dir.join(format!("node-{i}")))
             .collect();
@@ -73,6 +74,12 @@ impl DevnetArgs {
             self.nodes,
             self.dir.display()
         );
+        for i in 0..nodes.len() {
+            println!(
+                "node {i} dashboard: http://127.0.0.1:{}/",
+                self.http_port(i)
+            );
+        }
         let interactive = std::io::stdout().is_terminal();
         let all_exited = runtime()?.block_on(async {
             let (tx, mut stop) = tokio::sync::watch::channel(false);
@@ -127,6 +134,44 @@ impl DevnetArgs {
         ))
     }
 
+    /// Refuses port plans where the p2p, dashboard and worker ranges overlap.
+    fn check_ports(&self) -> Result<()> {
+        let n = usize::from(self.nodes);
+        let base = usize::from(self.base_port);
+        let workers = usize::from(self.worker_base_port);
+        let ranges = [
+            ("p2p", base, base + n),
+            ("dashboard", self.http_port(0), self.http_port(n)),
+            (
+                "worker",
+                workers,
+                workers + 100 * (n - 1) + self.workers as usize,
+            ),
+        ];
+        for (i, (a, a0, a1)) in ranges.iter().enumerate() {
+            for (b, b0, b1) in &ranges[i + 1..] {
+                if a0 < b1 && b0 < a1 {
+                    bail!(
+                        "the {a} ports {a0}..{a1} overlap the {b} ports {b0}..{b1}; choose \
+                         --base-port and --worker-base-port further apart"
+                    );
+                }
+            }
+        }
+        if ranges
+            .iter()
+            .any(|(_, _, end)| *end > usize::from(u16::MAX))
+        {
+            bail!("ports run past 65535; choose lower --base-port or --worker-base-port");
+        }
+        Ok(())
+    }
+
+    /// Node I's dashboard and metrics port: 100 above its p2p port.
+    fn http_port(&self, i: usize) -> usize {
+        self.base_port as usize + 100 + i
+    }
+
     fn spawn(&self, i: usize, dir: &Path, bootstrap: Option<&str>) -> Result<Child> {
         let port = self.base_port as usize + i;
         let worker_port = self.worker_base_port as usize + 100 * i;
@@ -143,6 +188,8 @@ impl DevnetArgs {
             .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
             .args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")])
             .args(["--frame-interval-ms", &self.frame_interval_ms.to_string()])
+            .args(["--http-listen", &format!("127.0.0.1:{}", self.http_port(i))])
+            .args(["--parent-process", &std::process::id().to_string()])
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

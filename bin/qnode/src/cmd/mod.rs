@@ -9,6 +9,7 @@ pub mod hash;
 pub mod proofs;
 pub mod run;
 pub mod self_test;
+pub mod status;
 pub mod vdf;
 
 /// Bytes given as hex on the command line (`0x` prefix allowed); bad hex is a usage error.

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use qnode_node::challenge_proof_verifier::ReportRules;
 use qnode_node::data_workers::LocalWorkers;
+use qnode_node::health::HealthRules;
 use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
 use qnode_p2p::Multiaddr;
 use qnode_protocol::frame;
@@ -66,6 +67,22 @@ pub struct RunArgs {
     /// (devnet only; default 500).
     #[arg(long, requires = "devnet")]
     min_increment_ms: Option<u64>,
+    /// Serve the dashboard, /metrics, /healthz, /readyz and /api/status here (off unless
+    /// given; bound as given, so keep it on 127.0.0.1 unless you mean otherwise).
+    #[arg(long)]
+    http_listen: Option<SocketAddr>,
+    /// Not ready when some data worker has not answered for this long (default 300 s;
+    /// 10 s with --devnet).
+    #[arg(long)]
+    ready_workers_secs: Option<u64>,
+    /// Not ready when the master clock has not moved for this long (default three frame
+    /// intervals plus 10 s).
+    #[arg(long)]
+    ready_head_secs: Option<u64>,
+    /// Stop when this process is gone (`qnode devnet` passes its own pid, so a killed
+    /// devnet leaves no nodes behind).
+    #[arg(long, hide = true)]
+    parent_process: Option<u32>,
     /// Listen addresses, repeatable (default: TCP and QUIC on port 8336, all interfaces).
     #[arg(long)]
     listen: Vec<Multiaddr>,
@@ -171,14 +188,25 @@ impl RunArgs {
             frame_interval: Duration::from_millis(self.frame_interval_ms),
             worker_timeout: Duration::from_secs(self.worker_timeout_secs),
             network: self.network_settings()?,
+            http_listen: self.http_listen,
+            health: self.health_rules(),
             min_increment: Duration::from_millis(if self.devnet {
                 self.min_increment_ms.unwrap_or(DEVNET_MIN_INCREMENT_MS)
             } else {
                 0
             }),
         };
+        let parent = self.parent_process;
         runtime()?.block_on(async move {
             let (tx, rx) = tokio::sync::watch::channel(false);
+            if let Some(pid) = parent {
+                let stop = tx.clone();
+                tokio::spawn(async move {
+                    qnode_worker::process_exit(pid).await;
+                    tracing::warn!(pid, "parent process is gone; stopping");
+                    let _ = stop.send(true);
+                });
+            }
             tokio::spawn(shutdown_signal(tx));
             qnode_node::node::run(config, rx).await
         })?;
@@ -187,6 +215,16 @@ impl RunArgs {
 }
 
 impl RunArgs {
+    fn health_rules(&self) -> HealthRules {
+        let default_workers = if self.devnet { 10 } else { 300 };
+        let default_head = 3 * self.frame_interval_ms / 1000 + 10;
+        HealthRules {
+            workers_window: Duration::from_secs(self.ready_workers_secs.unwrap_or(default_workers)),
+            head_window: Duration::from_secs(self.ready_head_secs.unwrap_or(default_head)),
+            alone_ok: self.devnet,
+        }
+    }
+
     fn network_settings(&self) -> Result<NetworkSettings> {
         let listen = if self.listen.is_empty() {
             DEFAULT_LISTEN

@@ -1,0 +1,120 @@
+//! `qnode status` and `qnode peer-id`: what an operator asks first.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use qnode_node::peer_info_manager::now_ms;
+use qnode_node::status::{self, Status};
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A status older than this means the node is not running.
+const STALE_MS: i64 = 5_000;
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The node's config directory.
+    #[arg(long)]
+    config_dir: PathBuf,
+    /// Print the status as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct PeerIdArgs {
+    /// The node's config directory (a key is created there if none exists).
+    #[arg(long)]
+    config_dir: PathBuf,
+}
+
+impl PeerIdArgs {
+    pub fn run(self) -> Result<ExitCode> {
+        let key = qnode_p2p::load_or_create_identity(&self.config_dir)?;
+        println!("{}", key.public().to_peer_id());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn ago(ms: i64) -> String {
+    if ms <= 0 {
+        return "never".into();
+    }
+    format!("{} s ago", (now_ms() - ms).max(0) / 1000)
+}
+
+/// The one-screen summary.
+pub fn render(s: &Status) -> String {
+    let mut out = String::new();
+    let running = now_ms() - s.updated_ms < STALE_MS;
+    let state = match (running, s.readiness.ready) {
+        (false, _) => format!("NOT RUNNING (last status {})", ago(s.updated_ms)),
+        (true, true) => "running, ready".into(),
+        (true, false) => "running, NOT READY".into(),
+    };
+    let syncing = s.peers.iter().map(|p| p.info.head_frame).max().unwrap_or(0);
+    let sync = if syncing > s.head_frame + 10 {
+        format!("syncing (peers claim frame {syncing})")
+    } else {
+        "in sync".into()
+    };
+    let connected = s.peers.iter().filter(|p| p.info.connected).count();
+    let _ = writeln!(out, "node       {}", s.peer_id);
+    let _ = writeln!(out, "state      {state}");
+    let _ = writeln!(out, "clock      head frame {} — {sync}", s.head_frame);
+    let increment = s.increment.map_or("none yet".into(), |n| n.to_string());
+    let _ = writeln!(out, "proofs     increment {increment}, reward {}", s.reward);
+    let _ = writeln!(
+        out,
+        "workers    {} ({} restarts)",
+        s.workers, s.worker_restarts
+    );
+    let _ = writeln!(
+        out,
+        "peers      {connected} connected, {} known",
+        s.peers.len()
+    );
+    for p in s.peers.iter().take(10) {
+        let _ = writeln!(
+            out,
+            "  {} {:<9} {:>12} B/s  score {:>6}  verified {:>4}  last {}",
+            p.info.peer_id,
+            if p.info.connected {
+                "connected"
+            } else {
+                "away"
+            },
+            p.info.bandwidth,
+            p.info.score,
+            p.info.reports_verified,
+            ago(p.info.last_verified_ms),
+        );
+    }
+    if s.readiness.problems.is_empty() {
+        let _ = writeln!(out, "problems   none");
+    } else {
+        let _ = writeln!(out, "problems");
+        for problem in &s.readiness.problems {
+            let _ = writeln!(out, "  - {problem}");
+        }
+    }
+    out
+}
+
+impl StatusArgs {
+    pub fn run(self) -> Result<ExitCode> {
+        let s = status::read(&self.config_dir).with_context(|| {
+            format!(
+                "no status in {}: start the node there with `qnode run --config-dir {}`",
+                self.config_dir.display(),
+                self.config_dir.display()
+            )
+        })?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            print!("{}", render(&s));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,252 @@
+//! What an operator sees of a running node: `/healthz`, `/readyz` (flipping when every
+//! worker is gone and back when one returns), `/metrics` parsed as Prometheus text,
+//! `/api/status`, `qnode status`, and the dashboard rendered by a real headless browser.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use common::wait_for;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A plain HTTP/1.1 GET: (status code, body).
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let code = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_string();
+    Some((code, body))
+}
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // SIGTERM first: a devnet stops its nodes (which would also stop by themselves
+        // once it is gone).
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn node(dir: &Path, http: u16, workers: &[&str]) -> Process {
+    let child = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args([
+            "run",
+            "--devnet",
+            "--devnet-setup-powers",
+            "128",
+            "--config-dir",
+        ])
+        .arg(dir)
+        .args(workers)
+        .args([
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--frame-interval-ms",
+            "1000",
+        ])
+        .args([
+            "--http-listen",
+            &format!("127.0.0.1:{http}"),
+            "--ready-workers-secs",
+            "3",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Process(child)
+}
+
+fn worker(port: u16) -> Process {
+    let child = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args(["worker", "--core", "0", "--difficulty-divisor", "10000"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Process(child)
+}
+
+fn sample(scrape: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name)
+        .filter(|s| label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+        .next()
+        .unwrap_or_else(|| panic!("no sample {name} {label:?}"))
+}
+
+#[test]
+fn metrics_health_and_status_of_a_running_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = 46_100;
+    let _node = node(
+        dir.path(),
+        http,
+        &["--workers", "1", "--worker-base-port", "46110"],
+    );
+    wait_for(Duration::from_secs(90), "/healthz", || {
+        get(http, "/healthz").filter(|(code, _)| *code == 200)
+    });
+    let ready = wait_for(Duration::from_secs(60), "/readyz 200", || {
+        get(http, "/readyz").filter(|(code, _)| *code == 200)
+    });
+    assert!(ready.1.contains("\"ready\":true"), "{}", ready.1);
+    wait_for(Duration::from_secs(60), "head frame 2", || {
+        qnode_node::status::read(dir.path()).filter(|s| s.head_frame >= 2)
+    });
+
+    let (code, text) = get(http, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
+    assert!(sample(&scrape, "qnode_head_frame", None) >= 2.0);
+    assert!(sample(&scrape, "qnode_increments_total", None) >= 1.0);
+    let workers_time = sample(
+        &scrape,
+        "qnode_increment_seconds_count",
+        Some(("part", "workers")),
+    );
+    assert!(workers_time >= 1.0);
+    assert!(sample(&scrape, "qnode_store_bytes", None) > 0.0);
+    assert_eq!(sample(&scrape, "qnode_peers", None), 0.0);
+
+    let (_, json) = get(http, "/api/status").unwrap();
+    let status: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(status["workers"], 1);
+
+    let out = common::qnode(&["status", "--config-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let screen = common::text(&out.stdout);
+    assert!(screen.contains("state      running, ready"), "{screen}");
+    assert!(screen.contains("workers    1 (0 restarts)"), "{screen}");
+    assert!(screen.contains("problems   none"), "{screen}");
+    let peer_id = common::qnode(&["peer-id", "--config-dir", dir.path().to_str().unwrap()]);
+    let peer_id = common::text(&peer_id.stdout);
+    assert!(
+        screen.contains(&format!("node       {}", peer_id.trim())),
+        "{screen}"
+    );
+}
+
+#[test]
+fn readyz_flips_when_every_worker_is_gone_and_back_when_one_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (http, worker_port) = (46_200, 46_210);
+    let first = worker(worker_port);
+    let address = format!("http://127.0.0.1:{worker_port}");
+    let _node = node(dir.path(), http, &["--worker-addr", &address]);
+    wait_for(Duration::from_secs(90), "ready", || {
+        get(http, "/readyz").filter(|(code, _)| *code == 200)
+    });
+    drop(first);
+    let (_, body) = wait_for(Duration::from_secs(30), "not ready", || {
+        get(http, "/readyz").filter(|(code, _)| *code == 503)
+    });
+    assert!(body.contains("data worker"), "{body}");
+    let _second = worker(worker_port);
+    wait_for(Duration::from_secs(30), "ready again", || {
+        get(http, "/readyz").filter(|(code, _)| *code == 200)
+    });
+}
+
+/// Needs Debian's chromium (`.ci/run` installs it): `cargo test -p qnode --test operator
+/// -- --ignored`.
+#[test]
+#[ignore]
+fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args([
+            "devnet",
+            "--nodes",
+            "2",
+            "--base-port",
+            "46300",
+            "--worker-base-port",
+            "46600",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _devnet = Process(devnet);
+    let node0 = dir.path().join("node-0");
+    let http = 46_400; // node 0's dashboard: the devnet's base port + 100
+    wait_for(
+        Duration::from_secs(120),
+        "node 0 with a peer and a head",
+        || {
+            qnode_node::status::read(&node0)
+                .filter(|s| s.head_frame >= 3 && s.peers.iter().any(|p| p.info.connected))
+        },
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("http://127.0.0.1:{http}/"))
+        .output()
+        .expect("chromium runs (apt-get install chromium)");
+    let dom = common::text(&out.stdout);
+    let status = qnode_node::status::read(&node0).unwrap();
+    let shown = |id: &str| -> i64 {
+        let start = dom
+            .find(&format!("id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no #{id} in {dom}"));
+        let rest = &dom[start + id.len() + 6..];
+        rest[..rest.find('<').unwrap()]
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("#{id}: {rest:.40}"))
+    };
+    let head = shown("head-frame");
+    assert!(
+        (head - status.head_frame as i64).abs() <= 2,
+        "page {head}, node {}",
+        status.head_frame
+    );
+    assert!(head > 0);
+    assert_eq!(shown("peer-count"), 1, "one peer in a 2-node devnet");
+}

@@ -1,0 +1,60 @@
+//! Readiness: is this node doing its job? Workers answering, store readable, peers (or a
+//! devnet allowed to be alone), and the master clock advancing — each judged against a
+//! window, each failure said in words.
+
+use crate::peer_info_manager::now_ms;
+use crate::services::Context;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How readiness is judged.
+#[derive(Debug, Clone)]
+pub struct HealthRules {
+    /// Every worker must have answered within this time.
+    pub workers_window: Duration,
+    /// The head must have moved within this time.
+    pub head_window: Duration,
+    /// A node with no peers is still ready (a devnet of one).
+    pub alone_ok: bool,
+}
+
+/// The verdict, as `/readyz` returns it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Readiness {
+    /// True when nothing is wrong.
+    pub ready: bool,
+    /// What is wrong, in words an operator can act on.
+    pub problems: Vec<String>,
+}
+
+fn stale(last_ms: i64, window: Duration, now: i64) -> bool {
+    last_ms == 0 || now.saturating_sub(last_ms) > window.as_millis() as i64
+}
+
+/// Judges the node now.
+pub fn readiness(ctx: &Context, rules: &HealthRules) -> Readiness {
+    let now = now_ms();
+    let mut problems = Vec::new();
+    if stale(ctx.metrics.last_workers_ok_ms(), rules.workers_window, now) {
+        problems.push(format!(
+            "no proof from every data worker in the last {} s: are the workers running?",
+            rules.workers_window.as_secs()
+        ));
+    }
+    if let Err(e) = ctx.store.head_number(&ctx.filter) {
+        problems.push(format!("store unreadable: {e}"));
+    }
+    if !rules.alone_ok && ctx.metrics.peers.get() == 0 {
+        problems.push("no connected peers: check --bootstrap and the firewall".into());
+    }
+    if stale(ctx.metrics.last_head_change_ms(), rules.head_window, now) {
+        problems.push(format!(
+            "the master clock has not advanced in {} s",
+            rules.head_window.as_secs()
+        ));
+    }
+    Readiness {
+        ready: problems.is_empty(),
+        problems,
+    }
+}

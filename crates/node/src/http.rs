@@ -1,0 +1,75 @@
+//! The operator's HTTP endpoint: `/metrics` (Prometheus text), `/healthz` (the process is
+//! up), `/readyz` (200 or 503 with what is wrong), `/api/status` (the status as JSON) and
+//! `/`, the dashboard — one page embedded in the binary.
+
+use crate::status::StatusSource;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Json};
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+const DASHBOARD: &str = include_str!("dashboard.html");
+
+async fn metrics(State(source): State<Arc<StatusSource>>) -> impl IntoResponse {
+    // Sampled gauges (peers, scores, restarts, store size) refresh with a snapshot.
+    source.snapshot().await;
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        source.ctx.metrics.render(),
+    )
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "up" }))
+}
+
+async fn readyz(State(source): State<Arc<StatusSource>>) -> impl IntoResponse {
+    let readiness = crate::health::readiness(&source.ctx, &source.rules);
+    let code = if readiness.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(readiness))
+}
+
+async fn status(State(source): State<Arc<StatusSource>>) -> impl IntoResponse {
+    Json(source.snapshot().await)
+}
+
+async fn dashboard() -> Html<&'static str> {
+    Html(DASHBOARD)
+}
+
+/// Binds `address`; returns the bound address and the server's task.
+pub async fn serve(
+    address: SocketAddr,
+    source: Arc<StatusSource>,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let app = Router::new()
+        .route("/", get(dashboard))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/status", get(status))
+        .with_state(source);
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let bound = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!("http endpoint: {e}");
+        }
+    });
+    Ok((bound, task))
+}
