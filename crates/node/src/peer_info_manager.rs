@@ -73,6 +73,24 @@ impl PeerInfo {
     }
 }
 
+/// At most this many peers are remembered, so made-up peer ids cannot grow the table
+/// without bound.
+pub const MAX_PEERS: usize = 10_000;
+
+/// Forgets the disconnected peer seen longest ago, preferring those in good standing (a
+/// penalised peer is remembered as long as possible, so that a new identity is the only
+/// way around its score).
+fn evict_one(peers: &mut HashMap<PeerId, PeerInfo>) {
+    let victim = peers
+        .iter()
+        .filter(|(_, info)| !info.connected)
+        .min_by_key(|(_, info)| (info.score < 0, info.last_seen_ms))
+        .map(|(peer, _)| *peer);
+    if let Some(peer) = victim {
+        peers.remove(&peer);
+    }
+}
+
 /// Every peer we heard of.
 #[derive(Debug, Default)]
 pub struct PeerInfoManager {
@@ -87,6 +105,9 @@ impl PeerInfoManager {
 
     fn with<T>(&self, peer: PeerId, f: impl FnOnce(&mut PeerInfo) -> T) -> T {
         let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        if peers.len() >= MAX_PEERS && !peers.contains_key(&peer) {
+            evict_one(&mut peers);
+        }
         let info = peers.entry(peer).or_insert_with(|| PeerInfo {
             peer_id: peer.to_base58(),
             ..PeerInfo::default()
@@ -174,6 +195,25 @@ mod tests {
         assert_eq!(manager.penalize(slow), -1000);
         assert_eq!(manager.penalize(slow), -2000);
         assert_eq!(manager.score(&fast), 0);
+    }
+
+    #[test]
+    fn the_table_is_bounded_and_forgets_quiet_peers_first() {
+        let manager = PeerInfoManager::new();
+        let offender = PeerId::random();
+        manager.penalize(offender);
+        let connected = PeerId::random();
+        manager.update(connected, |i| i.connected = true);
+        for n in 0..MAX_PEERS + 50 {
+            manager.update(PeerId::random(), |i| i.last_seen_ms = n as i64 + 1);
+        }
+        assert_eq!(manager.sorted_by_bandwidth().len(), MAX_PEERS);
+        assert_eq!(
+            manager.score(&offender),
+            -1000,
+            "the offender is remembered"
+        );
+        assert!(manager.get(&connected).is_some(), "connected peers stay");
     }
 
     #[test]
