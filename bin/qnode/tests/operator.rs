@@ -150,6 +150,8 @@ fn metrics_health_and_status_of_a_running_node() {
     assert!(screen.contains("state      running, ready"), "{screen}");
     assert!(screen.contains("workers    1 (0 restarts)"), "{screen}");
     assert!(screen.contains("problems   none"), "{screen}");
+    // A devnet warns that it divides difficulties; the latest warning is shown.
+    assert!(screen.contains("logged     WARN"), "{screen}");
     let peer_id = common::qnode(&["peer-id", "--config-dir", dir.path().to_str().unwrap()]);
     let peer_id = common::text(&peer_id.stdout);
     assert!(
@@ -249,4 +251,8 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
     );
     assert!(head > 0);
     assert_eq!(shown("peer-count"), 1, "one peer in a 2-node devnet");
+    assert!(
+        dom.contains("WARN DEVNET difficulty"),
+        "recent warnings listed"
+    );
 }

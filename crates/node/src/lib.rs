@@ -21,6 +21,7 @@ pub mod node;
 pub mod peer_info_manager;
 pub mod proof_chain;
 pub mod proof_loop;
+pub mod recent_warnings;
 pub mod self_test;
 pub mod self_test_broadcast;
 pub mod services;

@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::peer_info_manager::now_ms;
 use crate::peer_info_manager::PeerInfoManager;
 use crate::proof_loop::{ProofLoop, ProofLoopError};
+use crate::recent_warnings::RecentWarnings;
 use crate::self_test::{self, SelfTestError};
 use crate::services::Context;
 use crate::status::StatusSource;
@@ -64,6 +65,8 @@ pub struct NodeConfig {
     pub http_listen: Option<std::net::SocketAddr>,
     /// How readiness is judged.
     pub health: HealthRules,
+    /// Where the log layer keeps recent warnings (shown by status and the dashboard).
+    pub warnings: Arc<RecentWarnings>,
 }
 
 /// The node's network settings.
@@ -227,6 +230,7 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         rules: config.health.clone(),
         supervisor: supervisor.clone(),
         workers: endpoints.len(),
+        warnings: config.warnings.clone(),
         history: Default::default(),
     });
     let mut services = spawn_network_services(&ctx, &config, events, report_rx, &status, &shutdown);

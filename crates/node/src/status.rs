@@ -7,6 +7,7 @@ use crate::frame_validator::REJECT_REASONS;
 use crate::health::{readiness, HealthRules, Readiness};
 use crate::metrics::{IncrementSplit, Metrics};
 use crate::peer_info_manager::{now_ms, PeerInfo};
+use crate::recent_warnings::{RecentWarnings, Warning};
 use crate::services::Context;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
@@ -105,6 +106,8 @@ pub struct Status {
     pub readiness: Readiness,
     /// Where the last increment's time went.
     pub last_increment_ms: IncrementSplit,
+    /// The last warnings and errors logged, oldest first.
+    pub recent_warnings: Vec<Warning>,
     /// Recent samples, oldest first, one per status write (at most [`HISTORY`]).
     pub history: Vec<Sample>,
     /// When this was written (ms since the epoch).
@@ -137,6 +140,8 @@ pub struct StatusSource {
     pub supervisor: Option<Arc<Supervisor>>,
     /// How many workers the proof loop uses.
     pub workers: usize,
+    /// Warnings the log layer kept.
+    pub warnings: Arc<RecentWarnings>,
     /// Samples taken by [`run`].
     pub history: std::sync::Mutex<std::collections::VecDeque<Sample>>,
 }
@@ -171,6 +176,7 @@ impl StatusSource {
         status.worker_restarts = restarts;
         status.readiness = readiness(ctx, &self.rules);
         status.last_increment_ms = metrics.last_split();
+        status.recent_warnings = self.warnings.list();
         status.history = self.history().iter().copied().collect();
         status
     }

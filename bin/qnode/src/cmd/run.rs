@@ -7,11 +7,13 @@ use qnode_node::challenge_proof_verifier::ReportRules;
 use qnode_node::data_workers::LocalWorkers;
 use qnode_node::health::HealthRules;
 use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
+use qnode_node::recent_warnings::{RecentWarnings, WarningLayer};
 use qnode_p2p::Multiaddr;
 use qnode_protocol::frame;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The genesis seed of a local devnet (mainnet's seed is not embedded yet).
@@ -119,15 +121,23 @@ pub struct WorkerArgs {
     difficulty_divisor: u32,
 }
 
-pub(crate) fn init_logging() {
+/// Logs to stderr (filtered by `QNODE_LOG`), and keeps the last warnings for the status.
+pub(crate) fn init_logging() -> Arc<RecentWarnings> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("QNODE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,libp2p_kad=error"));
     // Colours only for a person at a terminal; log files and pipes get plain text.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let warnings = Arc::new(RecentWarnings::default());
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(log)
+        .with(WarningLayer(warnings.clone()))
         .try_init();
+    warnings
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -156,7 +166,7 @@ pub(crate) async fn shutdown_signal(tx: tokio::sync::watch::Sender<bool>) {
 
 impl RunArgs {
     pub fn run(self) -> Result<ExitCode> {
-        init_logging();
+        let warnings = init_logging();
         let divisor = if self.devnet {
             self.difficulty_divisor.unwrap_or(DEVNET_DIVISOR).max(1)
         } else {
@@ -189,6 +199,7 @@ impl RunArgs {
             worker_timeout: Duration::from_secs(self.worker_timeout_secs),
             network: self.network_settings()?,
             http_listen: self.http_listen,
+            warnings,
             health: self.health_rules(),
             min_increment: Duration::from_millis(if self.devnet {
                 self.min_increment_ms.unwrap_or(DEVNET_MIN_INCREMENT_MS)

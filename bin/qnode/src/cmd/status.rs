@@ -90,6 +90,15 @@ pub fn render(s: &Status) -> String {
             ago(p.info.last_verified_ms),
         );
     }
+    if let Some(last) = s.recent_warnings.last() {
+        let _ = writeln!(
+            out,
+            "logged     {} {} ({})",
+            last.level,
+            last.message,
+            ago(last.at_ms)
+        );
+    }
     if s.readiness.problems.is_empty() {
         let _ = writeln!(out, "problems   none");
     } else {
