@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::wait_for;
+use common::{signal, wait_for};
 use qnode_node::status::{self, Status};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -131,12 +131,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn signal(name: &str, pid: u32) {
-    let _ = Command::new("kill")
-        .args([&format!("-{name}"), &pid.to_string()])
-        .status();
 }
 
 /// A new node directory with the devnet's shared setup (so it does not make its own).

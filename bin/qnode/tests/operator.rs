@@ -36,7 +36,7 @@ impl Drop for Process {
     fn drop(&mut self) {
         // SIGTERM first: a devnet stops its nodes (which would also stop by themselves
         // once it is gone).
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        common::signal("TERM", self.0.id());
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
             std::thread::sleep(Duration::from_millis(50));
@@ -46,9 +46,19 @@ impl Drop for Process {
     }
 }
 
+/// `qnode ARGS` with its output discarded.
+fn quiet(configure: impl FnOnce(&mut Command) -> &mut Command) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qnode"));
+    configure(&mut command)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Process(command.spawn().unwrap())
+}
+
 fn node(dir: &Path, http: u16, workers: &[&str]) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args([
+    quiet(|c| {
+        c.args([
             "run",
             "--devnet",
             "--devnet-setup-powers",
@@ -69,24 +79,14 @@ fn node(dir: &Path, http: u16, workers: &[&str]) -> Process {
             "--ready-workers-secs",
             "3",
         ])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Process(child)
+    })
 }
 
 fn worker(port: u16) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args(["worker", "--core", "0", "--difficulty-divisor", "10000"])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Process(child)
+    quiet(|c| {
+        c.args(["worker", "--core", "0", "--difficulty-divisor", "10000"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+    })
 }
 
 fn sample(scrape: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {

@@ -15,8 +15,8 @@ use tokio::sync::watch;
 const DASHBOARD: &str = include_str!("dashboard.html");
 
 async fn metrics(State(source): State<Arc<StatusSource>>) -> impl IntoResponse {
-    // Sampled gauges (peers, scores, restarts, store size) refresh with a snapshot.
-    source.snapshot().await;
+    // Sampled gauges (peers, scores, restarts, store size) are at most a second old: the
+    // status task refreshes them.
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         source.ctx.metrics.render(),
@@ -38,7 +38,7 @@ async fn readyz(State(source): State<Arc<StatusSource>>) -> impl IntoResponse {
 }
 
 async fn status(State(source): State<Arc<StatusSource>>) -> impl IntoResponse {
-    Json(source.snapshot().await)
+    Json(source.snapshot_with_history().await)
 }
 
 async fn dashboard() -> Html<&'static str> {

@@ -108,7 +108,9 @@ pub struct Status {
     pub last_increment_ms: IncrementSplit,
     /// The last warnings and errors logged, oldest first.
     pub recent_warnings: Vec<Warning>,
-    /// Recent samples, oldest first, one per status write (at most [`HISTORY`]).
+    /// Recent samples, oldest first, one per status write (at most [`HISTORY`]); only
+    /// in `/api/status`, not in the file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<Sample>,
     /// When this was written (ms since the epoch).
     pub updated_ms: i64,
@@ -153,6 +155,13 @@ pub fn read(config_dir: &Path) -> Option<Status> {
 }
 
 impl StatusSource {
+    /// The node's status now, with the dashboard's chart history.
+    pub async fn snapshot_with_history(&self) -> Status {
+        let mut status = self.snapshot().await;
+        status.history = self.history().iter().copied().collect();
+        status
+    }
+
     /// The node's status now; also refreshes the sampled gauges.
     pub async fn snapshot(&self) -> Status {
         let ctx = &self.ctx;
@@ -177,7 +186,6 @@ impl StatusSource {
         status.readiness = readiness(ctx, &self.rules);
         status.last_increment_ms = metrics.last_split();
         status.recent_warnings = self.warnings.list();
-        status.history = self.history().iter().copied().collect();
         status
     }
 
@@ -239,7 +247,7 @@ fn write(config_dir: &Path, status: &Status) -> std::io::Result<()> {
     std::fs::rename(temp, config_dir.join(STATUS_FILE))
 }
 
-/// Rewrites the status every second until shutdown.
+/// Rewrites the status (and with it the sampled gauges) every second until shutdown.
 pub async fn run(
     source: Arc<StatusSource>,
     config_dir: std::path::PathBuf,

@@ -32,3 +32,10 @@ pub fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Opti
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// Sends signal `name` (`TERM`, `KILL`, …) to `pid`; a process already gone is fine.
+pub fn signal(name: &str, pid: u32) {
+    let _ = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status();
+}
