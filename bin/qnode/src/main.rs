@@ -1,6 +1,7 @@
 //! `qnode`: the Quilibrium master-clock node and its tools.
 
 mod cmd;
+mod config;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,13 +28,15 @@ enum Command {
     /// Prove master clock frames.
     #[command(subcommand)]
     Frame(cmd::frame::FrameCommand),
-    /// List the master clock frames stored in a config directory.
+    /// List a node's master clock frames (through its node API while it runs).
     Frames(cmd::frame::FramesArgs),
     /// Make, extend and check KZG powers-of-tau setups.
     #[command(subcommand)]
     Ceremony(cmd::ceremony::CeremonyCommand),
     /// Measure this machine (VDF and KZG) and store the report in the config directory.
     SelfTest(cmd::self_test::SelfTestArgs),
+    /// Create a node: an identity key and a commented config.toml with every default.
+    Init(cmd::init::InitArgs),
     /// Run the node: data workers, proof loop and master clock, until stopped.
     Run(Box<cmd::run::RunArgs>),
     /// Run a local network of qnodes on 127.0.0.1 with a live table, until Ctrl-C.
@@ -42,6 +45,10 @@ enum Command {
     Status(cmd::status::StatusArgs),
     /// Print the node's peer id (creating its key if none exists).
     PeerId(cmd::status::PeerIdArgs),
+    /// A running node's id, head frame, version and reward (through its node API).
+    NodeInfo(cmd::api::NodeInfoArgs),
+    /// A running node's peers: connections, scores, manifests (through its node API).
+    Peers(cmd::api::PeersArgs),
     /// Serve challenge proofs for one core (started by `qnode run`).
     Worker(cmd::run::WorkerArgs),
     /// List (and re-check) the stored proof chain.
@@ -58,10 +65,13 @@ fn main() -> ExitCode {
         Command::Frames(a) => a.run(),
         Command::Ceremony(c) => c.run(),
         Command::SelfTest(a) => a.run(),
+        Command::Init(a) => a.run(),
         Command::Run(a) => a.run(),
         Command::Devnet(a) => a.run(),
         Command::Status(a) => a.run(),
         Command::PeerId(a) => a.run(),
+        Command::NodeInfo(a) => a.run(),
+        Command::Peers(a) => a.run(),
         Command::Worker(a) => a.run(),
         Command::Proofs(a) => a.run(),
     };

@@ -6,13 +6,13 @@
 
 mod common;
 
-use common::wait_for;
+use common::{quiet, wait_for, Process};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// A plain HTTP/1.1 GET: (status code, body).
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -28,32 +28,6 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let code = response.split_whitespace().nth(1)?.parse().ok()?;
     let body = response.split_once("\r\n\r\n")?.1.to_string();
     Some((code, body))
-}
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        // SIGTERM first: a devnet stops its nodes (which would also stop by themselves
-        // once it is gone).
-        common::signal("TERM", self.0.id());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `qnode ARGS` with its output discarded.
-fn quiet(configure: impl FnOnce(&mut Command) -> &mut Command) -> Process {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qnode"));
-    configure(&mut command)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    Process(command.spawn().unwrap())
 }
 
 fn node(dir: &Path, http: u16, workers: &[&str]) -> Process {

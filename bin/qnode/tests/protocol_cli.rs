@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{qnode, text};
+use common::{listed_frame_numbers, qnode, text};
 use qnode_test_vectors::schema::Frame;
 use std::path::Path;
 
@@ -79,16 +79,7 @@ fn frames_lists_what_the_store_holds() {
         "3",
         "--json",
     ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let numbers: Vec<u64> = text(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["frame_number"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(numbers, [1, 2, 3]);
+    assert_eq!(listed_frame_numbers(&out), [1, 2, 3]);
     let table = qnode(&["frames", "--config-dir", config]);
     assert!(table.status.success());
     let table = text(&table.stdout);

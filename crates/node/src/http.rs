@@ -8,7 +8,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Json};
 use axum::routing::get;
 use axum::Router;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -45,12 +44,12 @@ async fn dashboard() -> Html<&'static str> {
     Html(DASHBOARD)
 }
 
-/// Binds `address`; returns the bound address and the server's task.
-pub async fn serve(
-    address: SocketAddr,
+/// Serves the endpoint on a bound listener until `shutdown`.
+pub fn serve(
+    listener: tokio::net::TcpListener,
     source: Arc<StatusSource>,
     mut shutdown: watch::Receiver<bool>,
-) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+) -> tokio::task::JoinHandle<()> {
     let app = Router::new()
         .route("/", get(dashboard))
         .route("/metrics", get(metrics))
@@ -58,9 +57,7 @@ pub async fn serve(
         .route("/readyz", get(readyz))
         .route("/api/status", get(status))
         .with_state(source);
-    let listener = tokio::net::TcpListener::bind(address).await?;
-    let bound = listener.local_addr()?;
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         let stop = async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         };
@@ -70,6 +67,5 @@ pub async fn serve(
         {
             tracing::error!("http endpoint: {e}");
         }
-    });
-    Ok((bound, task))
+    })
 }

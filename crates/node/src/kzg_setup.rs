@@ -35,7 +35,10 @@ pub enum SetupError {
         cause: CeremonyError,
     },
     /// No setup, and generating one was not allowed.
-    #[error("no KZG setup at {0}; put a verified setup there (see `qnode ceremony`)")]
+    #[error(
+        "no KZG setup at {0}; put one from a ceremony you ran there (see `qnode ceremony`), \
+         or run a devnet (devnet = true in config.toml, or --devnet), which makes its own"
+    )]
     Missing(PathBuf),
     /// Generating a devnet setup failed.
     #[error("generating a devnet setup: {0}")]

@@ -18,6 +18,7 @@ pub mod master_time_reel;
 pub mod message_subscriber;
 pub mod metrics;
 pub mod node;
+pub mod node_api;
 pub mod peer_info_manager;
 pub mod proof_chain;
 pub mod proof_loop;

@@ -18,10 +18,11 @@ use crate::services::Context;
 use crate::status::StatusSource;
 use crate::{
     bandwidth_test, challenge_proof_verifier, frame_sync, frame_validator, http, master_prover,
-    message_subscriber, self_test_broadcast, status,
+    message_subscriber, node_api, self_test_broadcast, status,
 };
 use qnode_p2p::{Multiaddr, Network, NetworkConfig, NetworkError};
 use qnode_store::{Store, StoreError};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +63,9 @@ pub struct NodeConfig {
     /// The shortest time an increment may take (a devnet setting; zero otherwise).
     pub min_increment: Duration,
     /// Serve metrics, health, status and the dashboard here (off when `None`).
-    pub http_listen: Option<std::net::SocketAddr>,
+    pub http_listen: Option<SocketAddr>,
+    /// Serve the node API (gRPC) here (off when `None`).
+    pub grpc_listen: Option<SocketAddr>,
     /// How readiness is judged.
     pub health: HealthRules,
     /// Where the log layer keeps recent warnings (shown by status and the dashboard).
@@ -104,11 +107,15 @@ pub enum NodeError {
     /// The metrics could not be set up.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
-    /// The HTTP endpoint could not listen.
-    #[error("cannot serve HTTP on {address}: {cause}; choose another address with --http-listen")]
-    Http {
+    /// An endpoint could not listen.
+    #[error("cannot serve the {what} on {address}: {cause}; choose another address with --{option} (or `{option}` in config.toml)")]
+    Bind {
+        /// Which endpoint.
+        what: &'static str,
+        /// The option that sets its address.
+        option: &'static str,
         /// The address asked for.
-        address: std::net::SocketAddr,
+        address: SocketAddr,
         /// The system's error.
         cause: std::io::Error,
     },
@@ -138,6 +145,8 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     let key = qnode_p2p::load_or_create_identity(&config.config_dir)?;
     let own = key.public().to_peer_id();
     tracing::info!(peer_id = %own, dir = %config.config_dir.display(), "starting");
+    // Before the genesis proof: a node without a setup should say so at once.
+    let setup = kzg_setup::load(&config.config_dir, config.devnet_setup_powers)?;
     let genesis = Genesis {
         seed: config.genesis_seed.clone(),
         difficulty: master_difficulty,
@@ -148,7 +157,6 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         .map(|f| f.output)
         .unwrap_or_default();
 
-    let setup = kzg_setup::load(&config.config_dir, config.devnet_setup_powers)?;
     let fingerprint = self_test::Fingerprint::current(master_difficulty, &setup.hash);
     let report = match self_test::load_current(&config.config_dir, &fingerprint) {
         Some(r) => r,
@@ -221,25 +229,42 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         metrics,
     };
 
-    let supervise = supervisor
-        .clone()
-        .map(|s| tokio::spawn(s.supervise(shutdown.clone())));
+    let http_listener = bind(config.http_listen, "dashboard and metrics", "http-listen").await?;
+    let api_listener = bind(config.grpc_listen, "node API", "grpc-listen").await?;
+    let local = |l: &Option<tokio::net::TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
     let status = Arc::new(StatusSource {
         ctx: ctx.clone(),
         listen,
+        http_address: local(&http_listener),
+        api_address: local(&api_listener),
         rules: config.health.clone(),
         supervisor: supervisor.clone(),
         workers: endpoints.len(),
         warnings: config.warnings.clone(),
         history: Default::default(),
     });
-    let mut services = spawn_network_services(&ctx, &config, events, report_rx, &status, &shutdown);
-    if let Some(address) = config.http_listen {
-        let (bound, server) = http::serve(address, status, shutdown.clone())
-            .await
-            .map_err(|cause| NodeError::Http { address, cause })?;
-        tracing::info!("dashboard at http://{bound}/ (metrics /metrics, health /healthz, /readyz)");
-        services.push(server);
+    let supervise = supervisor
+        .clone()
+        .map(|s| tokio::spawn(s.supervise(shutdown.clone())));
+    let mut services = spawn_network_services(&ctx, &config, events, report_rx, &shutdown);
+    let status_task = tokio::spawn(status::run(
+        status.clone(),
+        config.config_dir.clone(),
+        shutdown.clone(),
+    ));
+    if let Some(listener) = http_listener {
+        if let Some(bound) = status.http_address {
+            tracing::info!(
+                "dashboard at http://{bound}/ (metrics /metrics, health /healthz, /readyz)"
+            );
+        }
+        services.push(http::serve(listener, status.clone(), shutdown.clone()));
+    }
+    if let Some(listener) = api_listener {
+        if let Some(bound) = status.api_address {
+            tracing::info!("node API (gRPC) at http://{bound}");
+        }
+        services.push(node_api::serve(listener, ctx.clone(), shutdown.clone()));
     }
     let result = proof_loop.run(shutdown.clone()).await;
 
@@ -252,18 +277,41 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     for service in services {
         service.abort();
     }
+    // On shutdown the status task writes a last status saying so; give it a moment.
+    let status_abort = status_task.abort_handle();
+    let _ = tokio::time::timeout(Duration::from_secs(3), status_task).await;
+    status_abort.abort();
     tracing::info!("stopped");
     Ok(result?)
 }
 
-/// Starts services 2 and 4–8 around the network, plus sync, the master prover, the report
-/// broadcast and the status file; every queue between them is bounded.
+/// Binds an endpoint's listener, if the endpoint is on.
+async fn bind(
+    address: Option<SocketAddr>,
+    what: &'static str,
+    option: &'static str,
+) -> Result<Option<tokio::net::TcpListener>, NodeError> {
+    let Some(address) = address else {
+        return Ok(None);
+    };
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map(Some)
+        .map_err(|cause| NodeError::Bind {
+            what,
+            option,
+            address,
+            cause,
+        })
+}
+
+/// Starts services 2 and 4–8 around the network, plus sync, the master prover and the
+/// report broadcast; every queue between them is bounded.
 fn spawn_network_services(
     ctx: &Arc<Context>,
     config: &NodeConfig,
     events: mpsc::Receiver<qnode_p2p::Event>,
     reports: mpsc::Receiver<qnode_protocol::pb::node::SelfTestReport>,
-    status: &Arc<StatusSource>,
     shutdown: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let (frame_tx, frame_rx) = mpsc::channel(frame_validator::QUEUE_CAPACITY);
@@ -292,11 +340,6 @@ fn spawn_network_services(
             shutdown.clone(),
         )),
         tokio::spawn(self_test_broadcast::run(ctx.clone(), reports)),
-        tokio::spawn(status::run(
-            status.clone(),
-            config.config_dir.clone(),
-            shutdown.clone(),
-        )),
         tokio::spawn(track_head(ctx.clone())),
     ]
 }

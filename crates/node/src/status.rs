@@ -11,6 +11,7 @@ use crate::recent_warnings::{RecentWarnings, Warning};
 use crate::services::Context;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,12 @@ pub struct Status {
     pub peer_id: String,
     /// Where it listens.
     pub listen: Vec<String>,
+    /// Where the dashboard and metrics are served, if on.
+    #[serde(default)]
+    pub http_address: Option<SocketAddr>,
+    /// Where the node API (gRPC) is served, if on.
+    #[serde(default)]
+    pub api_address: Option<SocketAddr>,
     /// The master clock head.
     pub head_frame: u64,
     /// Hex of the first 8 bytes of SHA3-256 of the head's output: equal heads, equal
@@ -114,6 +121,9 @@ pub struct Status {
     pub history: Vec<Sample>,
     /// When this was written (ms since the epoch).
     pub updated_ms: i64,
+    /// Written by a node that was shutting down: it is not running any more.
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 /// Samples of head and increment kept for the dashboard's charts (10 minutes).
@@ -136,6 +146,10 @@ pub struct StatusSource {
     pub ctx: Arc<Context>,
     /// Listen addresses with the peer id.
     pub listen: Vec<String>,
+    /// Where the dashboard and metrics are served, if on.
+    pub http_address: Option<SocketAddr>,
+    /// Where the node API is served, if on.
+    pub api_address: Option<SocketAddr>,
     /// How readiness is judged.
     pub rules: HealthRules,
     /// The local workers' supervisor, if workers are local.
@@ -181,6 +195,8 @@ impl StatusSource {
                 .with_label_values(&[&peer.info.peer_id])
                 .set(peer.info.score);
         }
+        status.http_address = self.http_address;
+        status.api_address = self.api_address;
         status.workers = self.workers;
         status.worker_restarts = restarts;
         status.readiness = readiness(ctx, &self.rules);
@@ -254,13 +270,18 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
-        let status = source.snapshot().await;
+        let mut status = source.snapshot().await;
         source.record(&status);
+        let stopping = *shutdown.borrow();
+        status.stopped = stopping;
         if let Err(e) = write(&config_dir, &status) {
             tracing::warn!("writing {}: {e}", config_dir.join(STATUS_FILE).display());
         }
+        if stopping {
+            return;
+        }
         tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = shutdown.wait_for(|stop| *stop) => {}
             _ = tokio::time::sleep(EVERY) => {}
         }
     }

@@ -4,14 +4,14 @@
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
 use crate::network::{
-    topic_for, Command, DirectRequest, DirectResponse, Event, GossipMessage, NetworkConfig,
-    NetworkError, Reply, Verdict,
+    topic_for, Command, ConnectedPeer, DirectRequest, DirectResponse, Event, GossipMessage,
+    NetworkConfig, NetworkError, Reply, Verdict,
 };
 use crate::rate_limit::RateLimiter;
 use crate::DirectHandler;
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId};
-use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{gossipsub, identify, kad, Multiaddr, PeerId, Swarm};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub(crate) struct Driver {
     direct_limit: RateLimiter,
     bootstrap: Vec<(PeerId, Multiaddr)>,
     events: mpsc::Sender<Event>,
+    /// Remote address of every open connection, for the node API.
+    connections: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
 }
 
 fn operation<E: std::fmt::Display>(e: E) -> NetworkError {
@@ -55,6 +57,7 @@ impl Driver {
             direct_limit: RateLimiter::new(config.direct_rate),
             bootstrap,
             events,
+            connections: HashMap::new(),
         }
     }
 
@@ -124,6 +127,19 @@ impl Driver {
                     .collect();
                 let _ = done.send(Ok(scores));
             }
+            Command::Connected(done) => {
+                let gossip = &behaviour.gossipsub;
+                let peers = self
+                    .connections
+                    .iter()
+                    .map(|(peer, open)| ConnectedPeer {
+                        peer: *peer,
+                        addresses: open.values().cloned().collect(),
+                        score: gossip.peer_score(peer),
+                    })
+                    .collect();
+                let _ = done.send(Ok(peers));
+            }
         }
     }
 
@@ -143,17 +159,32 @@ impl Driver {
         match event {
             SwarmEvent::ConnectionEstablished {
                 peer_id,
+                connection_id,
+                endpoint,
                 num_established,
                 ..
-            } if num_established.get() == 1 => {
-                self.emit(Event::Connected(peer_id));
+            } => {
+                self.connections
+                    .entry(peer_id)
+                    .or_default()
+                    .insert(connection_id, endpoint.get_remote_address().clone());
+                if num_established.get() == 1 {
+                    self.emit(Event::Connected(peer_id));
+                }
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established: 0,
+                connection_id,
+                num_established,
                 ..
             } => {
-                self.emit(Event::Disconnected(peer_id));
+                if let Some(open) = self.connections.get_mut(&peer_id) {
+                    open.remove(&connection_id);
+                }
+                if num_established == 0 {
+                    self.connections.remove(&peer_id);
+                    self.emit(Event::Disconnected(peer_id));
+                }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,

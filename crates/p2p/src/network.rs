@@ -150,6 +150,18 @@ pub(crate) enum Command {
     Judge(GossipMessage, Verdict),
     SetScore(PeerId, f64),
     Scores(Reply<Vec<(PeerId, f64)>>),
+    Connected(Reply<Vec<ConnectedPeer>>),
+}
+
+/// A peer with an open connection.
+#[derive(Debug, Clone)]
+pub struct ConnectedPeer {
+    /// Its id.
+    pub peer: PeerId,
+    /// The remote address of each open connection.
+    pub addresses: Vec<Multiaddr>,
+    /// Gossipsub's score of it, if gossipsub knows it.
+    pub score: Option<f64>,
 }
 
 /// A handle to the running swarm.
@@ -299,5 +311,10 @@ impl Network {
     /// Gossipsub's current score of every peer it knows.
     pub async fn scores(&self) -> Result<Vec<(PeerId, f64)>, NetworkError> {
         self.ask(Command::Scores).await
+    }
+
+    /// The peers with open connections, their addresses and gossipsub scores.
+    pub async fn connected(&self) -> Result<Vec<ConnectedPeer>, NetworkError> {
+        self.ask(Command::Connected).await
     }
 }

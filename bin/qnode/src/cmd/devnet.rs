@@ -23,7 +23,8 @@ pub struct DevnetArgs {
     /// Each node's data goes to DIR/node-I (kept between runs: a restart resumes).
     #[arg(long, default_value = "devnet-data")]
     dir: PathBuf,
-    /// Node I listens on 127.0.0.1:(base + I), TCP and QUIC.
+    /// Node I listens on 127.0.0.1:(base + I), TCP and QUIC; its dashboard on base + 100 + I
+    /// and its node API on base + 200 + I.
     #[arg(long, default_value_t = 18_336)]
     base_port: u16,
     /// Node I's workers listen from 127.0.0.1:(worker base + 100·I).
@@ -76,8 +77,11 @@ impl DevnetArgs {
         );
         for i in 0..nodes.len() {
             println!(
-                "node {i} dashboard: http://127.0.0.1:{}/",
-                self.http_port(i)
+                "node {i} dashboard: http://127.0.0.1:{}/  node API: 127.0.0.1:{} (qnode \
+                 node-info --config-dir {})",
+                self.http_port(i),
+                self.api_port(i),
+                self.dir.join(format!("node-{i}")).display()
             );
         }
         let interactive = std::io::stdout().is_terminal();
@@ -134,7 +138,7 @@ impl DevnetArgs {
         ))
     }
 
-    /// Refuses port plans where the p2p, dashboard and worker ranges overlap.
+    /// Refuses port plans where the p2p, dashboard, node API and worker ranges overlap.
     fn check_ports(&self) -> Result<()> {
         let n = usize::from(self.nodes);
         let base = usize::from(self.base_port);
@@ -142,6 +146,7 @@ impl DevnetArgs {
         let ranges = [
             ("p2p", base, base + n),
             ("dashboard", self.http_port(0), self.http_port(n)),
+            ("node API", self.api_port(0), self.api_port(n)),
             (
                 "worker",
                 workers,
@@ -172,12 +177,24 @@ impl DevnetArgs {
         self.base_port as usize + 100 + i
     }
 
+    /// Node I's node API port: 200 above its p2p port.
+    fn api_port(&self, i: usize) -> usize {
+        self.base_port as usize + 200 + i
+    }
+
     fn spawn(&self, i: usize, dir: &Path, bootstrap: Option<&str>) -> Result<Child> {
         let port = self.base_port as usize + i;
         let worker_port = self.worker_base_port as usize + 100 * i;
         let log = std::fs::File::create(dir.join("node.log"))
             .with_context(|| format!("creating {}/node.log", dir.display()))?;
         let mut command = Command::new(std::env::current_exe()?);
+        // The devnet decides its nodes' settings; an operator's QNODE_* environment (meant
+        // for their own node) must not leak into them. The log filter may.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("QNODE_") && name != "QNODE_LOG" {
+                command.env_remove(&name);
+            }
+        }
         command
             .arg("run")
             .arg("--devnet")
@@ -189,6 +206,7 @@ impl DevnetArgs {
             .args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")])
             .args(["--frame-interval-ms", &self.frame_interval_ms.to_string()])
             .args(["--http-listen", &format!("127.0.0.1:{}", self.http_port(i))])
+            .args(["--grpc-listen", &format!("127.0.0.1:{}", self.api_port(i))])
             .args(["--parent-process", &std::process::id().to_string()])
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

@@ -1,13 +1,16 @@
 //! `qnode frame chain` proves a chain of master clock frames; `qnode frames` lists the
-//! frames a node has stored.
+//! frames a node has stored (through its node API while it runs).
 
+use super::api::{connect, ApiTarget, Target};
+use super::run::runtime;
 use super::Hex;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use qnode_protocol::frame::{self, DEFAULT_FILTER};
 use qnode_protocol::pb::clock::ClockFrame;
+use qnode_protocol::pb::node::{GetFramesRequest, GetNodeInfoRequest};
 use qnode_store::Store;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -35,9 +38,9 @@ pub enum FrameCommand {
 
 #[derive(Args)]
 pub struct FramesArgs {
-    /// The node's config directory (holds store.redb).
-    #[arg(long)]
-    config_dir: PathBuf,
+    /// A running node is asked through its node API; a stopped one's store is read.
+    #[command(flatten)]
+    target: ApiTarget,
     /// First frame number to list.
     #[arg(long, default_value_t = 0)]
     from: u64,
@@ -94,35 +97,81 @@ impl FrameCommand {
 
 impl FramesArgs {
     pub fn run(self) -> Result<ExitCode> {
-        let filter = filter_or_default(self.filter);
-        let store = Store::open_existing_in(&self.config_dir)?;
-        let Some(head) = store.head_number(&filter)? else {
+        let filter = filter_or_default(self.filter.clone());
+        let listed = match self.target.target()? {
+            Target::Api(url) => runtime()?.block_on(self.through_api(&url, &filter))?,
+            Target::Stopped(dir) => self.read_store(&dir, &filter)?,
+        };
+        let Some((frames, head)) = listed else {
             eprintln!("no frames stored for filter {}", hex::encode(&filter));
             return Ok(ExitCode::SUCCESS);
         };
-        let to = self.to.unwrap_or(head).min(head);
-        let frames = store.frames(&filter, self.from..=to)?;
         if self.json {
             for f in &frames {
                 println!("{}", frame_json(f));
             }
-        } else {
-            println!(
-                "{:>10}  {:>10}  {:>14}  {:<18}  output",
-                "frame", "difficulty", "timestamp", "parent"
-            );
-            for f in &frames {
-                println!(
-                    "{:>10}  {:>10}  {:>14}  {:<18}  {}…",
-                    f.frame_number,
-                    f.difficulty,
-                    f.timestamp,
-                    hex::encode(f.parent_selector.get(..8).unwrap_or(&f.parent_selector)),
-                    hex::encode(f.output.get(..8).unwrap_or(&f.output)),
-                );
-            }
-            println!("head: {head}");
+            return Ok(ExitCode::SUCCESS);
         }
+        println!(
+            "{:>10}  {:>10}  {:>14}  {:<18}  output",
+            "frame", "difficulty", "timestamp", "parent"
+        );
+        for f in &frames {
+            println!(
+                "{:>10}  {:>10}  {:>14}  {:<18}  {}…",
+                f.frame_number,
+                f.difficulty,
+                f.timestamp,
+                hex::encode(f.parent_selector.get(..8).unwrap_or(&f.parent_selector)),
+                hex::encode(f.output.get(..8).unwrap_or(&f.output)),
+            );
+        }
+        println!("head: {head}");
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The frames and the head, from a stopped node's store.
+    fn read_store(&self, dir: &Path, filter: &[u8]) -> Result<Option<(Vec<ClockFrame>, u64)>> {
+        let store = Store::open_existing_in(dir)?;
+        let Some(head) = store.head_number(filter)? else {
+            return Ok(None);
+        };
+        let to = self.to.unwrap_or(head).min(head);
+        Ok(Some((store.frames(filter, self.from..=to)?, head)))
+    }
+
+    /// The frames and the head, from a running node, page by page.
+    async fn through_api(
+        &self,
+        url: &str,
+        filter: &[u8],
+    ) -> Result<Option<(Vec<ClockFrame>, u64)>> {
+        let mut client = connect(url).await?;
+        let head = client
+            .get_node_info(GetNodeInfoRequest {})
+            .await?
+            .into_inner()
+            .max_frame;
+        let to = self.to.unwrap_or(head).min(head);
+        let mut frames = Vec::new();
+        let mut next = self.from;
+        while next <= to {
+            let page = client
+                .get_frames(GetFramesRequest {
+                    filter: filter.to_vec(),
+                    from_frame_number: next,
+                    to_frame_number: to.saturating_add(1),
+                    include_candidates: false,
+                })
+                .await?
+                .into_inner()
+                .truncated_clock_frames;
+            let Some(last) = page.last().map(|f| f.frame_number) else {
+                break;
+            };
+            frames.extend(page);
+            next = last + 1;
+        }
+        Ok(Some((frames, head)))
     }
 }

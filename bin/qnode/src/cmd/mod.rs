@@ -1,11 +1,13 @@
 //! One module per top-level subcommand.
 
+pub mod api;
 pub mod bench;
 mod bench_loop;
 pub mod ceremony;
 pub mod devnet;
 pub mod frame;
 pub mod hash;
+pub mod init;
 pub mod proofs;
 pub mod run;
 pub mod self_test;

@@ -1,14 +1,11 @@
 //! `qnode run` and `qnode worker`.
 
-use super::Hex;
+use crate::config::{self, ConfigDir, Resolved, Settings};
 use anyhow::{Context, Result};
 use clap::Args;
-use qnode_node::challenge_proof_verifier::ReportRules;
 use qnode_node::data_workers::LocalWorkers;
-use qnode_node::health::HealthRules;
 use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
 use qnode_node::recent_warnings::{RecentWarnings, WarningLayer};
-use qnode_p2p::Multiaddr;
 use qnode_protocol::frame;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,94 +13,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The genesis seed of a local devnet (mainnet's seed is not embedded yet).
-const DEVNET_SEED: &[u8] = b"qnode devnet";
-/// How much a devnet divides every difficulty unless told otherwise.
-const DEVNET_DIVISOR: u32 = 10_000;
-/// A devnet paces its proof loop to two increments a second.
-const DEVNET_MIN_INCREMENT_MS: u64 = 500;
-/// A devnet re-verifies each peer's reports this often (the original waits 270 s).
-const DEVNET_REPORT_WINDOW: Duration = Duration::from_secs(3);
-
 #[derive(Args)]
 pub struct RunArgs {
-    /// Store, keys, KZG setup and self-test report live here.
-    #[arg(long)]
-    config_dir: PathBuf,
-    /// Local worker processes (default: cores − 1, at least 1).
-    #[arg(long)]
-    workers: Option<u32>,
-    /// Worker i listens on 127.0.0.1:(base + i).
-    #[arg(long, default_value_t = 40_000)]
-    worker_base_port: u16,
-    /// Use these running workers (http://host:port, repeatable) instead of spawning.
-    #[arg(long = "worker-addr")]
-    worker_addrs: Vec<String>,
-    /// A local devnet: generates a KZG setup if none, divides difficulties (see
-    /// --difficulty-divisor).
-    #[arg(long)]
-    devnet: bool,
-    /// KZG powers of a generated devnet setup: 1024 serves any parallelism, 128 up to 128
-    /// workers (devnet only).
-    #[arg(long, requires = "devnet", default_value_t = qnode_node::kzg_setup::DEVNET_POWERS)]
-    devnet_setup_powers: usize,
-    /// Divide every VDF difficulty by this (devnet only; default 10000 with --devnet).
-    #[arg(long, requires = "devnet")]
-    difficulty_divisor: Option<u32>,
-    /// Genesis seed, hex (default: a devnet seed).
-    #[arg(long)]
-    genesis_seed: Option<Hex>,
-    /// Network id: anything but 0 prefixes the genesis seed with that byte.
-    #[arg(long, default_value_t = 0)]
-    network: u8,
-    /// Master clock difficulty (before any devnet divisor).
-    #[arg(long, default_value_t = frame::DEFAULT_DIFFICULTY)]
-    difficulty: u32,
-    /// Milliseconds between master frames the node proves itself.
-    #[arg(long, default_value_t = 20_000)]
-    frame_interval_ms: u64,
-    /// Seconds before a worker call counts as hung and the worker is restarted.
-    #[arg(long, default_value_t = 600)]
-    worker_timeout_secs: u64,
-    /// Each increment takes at least this long, so devnet nodes share the machine
-    /// (devnet only; default 500).
-    #[arg(long, requires = "devnet")]
-    min_increment_ms: Option<u64>,
-    /// Serve the dashboard, /metrics, /healthz, /readyz and /api/status here (off unless
-    /// given; bound as given, so keep it on 127.0.0.1 unless you mean otherwise).
-    #[arg(long)]
-    http_listen: Option<SocketAddr>,
-    /// Not ready when some data worker has not answered for this long (default 300 s;
-    /// 10 s with --devnet).
-    #[arg(long)]
-    ready_workers_secs: Option<u64>,
-    /// Not ready when the master clock has not moved for this long (default three frame
-    /// intervals plus 10 s).
-    #[arg(long)]
-    ready_head_secs: Option<u64>,
+    #[command(flatten)]
+    dir: ConfigDir,
+    #[command(flatten)]
+    settings: Settings,
     /// Stop when this process is gone (`qnode devnet` passes its own pid, so a killed
     /// devnet leaves no nodes behind).
     #[arg(long, hide = true)]
     parent_process: Option<u32>,
-    /// Listen addresses, repeatable (default: TCP and QUIC on port 8336, all interfaces).
-    #[arg(long)]
-    listen: Vec<Multiaddr>,
-    /// A peer to join through, `/ip4/…/tcp/…/p2p/<peer id>`, repeatable.
-    #[arg(long)]
-    bootstrap: Vec<Multiaddr>,
-    /// Ignore a peer's reports this long after its last accepted one (default 270 s; 3 s
-    /// with --devnet).
-    #[arg(long)]
-    report_window_secs: Option<u64>,
-    /// Peers reporting fewer cores are penalised (default 3; 1 with --devnet).
-    #[arg(long)]
-    min_peer_cores: Option<u32>,
-    /// Peers reporting less memory (bytes) are penalised (default 16 GB; 0 with --devnet).
-    #[arg(long)]
-    min_peer_memory: Option<u64>,
 }
-
-const DEFAULT_LISTEN: [&str; 2] = ["/ip4/0.0.0.0/tcp/8336", "/ip4/0.0.0.0/udp/8336/quic-v1"];
 
 #[derive(Args)]
 pub struct WorkerArgs {
@@ -166,47 +86,11 @@ pub(crate) async fn shutdown_signal(tx: tokio::sync::watch::Sender<bool>) {
 
 impl RunArgs {
     pub fn run(self) -> Result<ExitCode> {
+        let config_dir = self.dir.path()?;
+        let file = config::file::load(&config_dir)?;
+        let resolved = self.settings.or(file).resolve()?;
         let warnings = init_logging();
-        let divisor = if self.devnet {
-            self.difficulty_divisor.unwrap_or(DEVNET_DIVISOR).max(1)
-        } else {
-            1
-        };
-        let workers = if self.worker_addrs.is_empty() {
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
-            WorkerSource::Local(LocalWorkers {
-                program: std::env::current_exe().context("finding the qnode executable")?,
-                count: self.workers.unwrap_or(cores.saturating_sub(1)).max(1),
-                base_port: self.worker_base_port,
-                difficulty_divisor: divisor,
-            })
-        } else {
-            WorkerSource::Remote(self.worker_addrs.clone())
-        };
-        let seed = self
-            .genesis_seed
-            .clone()
-            .map_or_else(|| DEVNET_SEED.to_vec(), |h| h.0);
-        let config = NodeConfig {
-            config_dir: self.config_dir.clone(),
-            workers,
-            devnet_setup_powers: self.devnet.then_some(self.devnet_setup_powers),
-            difficulty_divisor: divisor,
-            master_difficulty: self.difficulty,
-            genesis_seed: frame::network_seed(&seed, self.network),
-            filter: frame::DEFAULT_FILTER.to_vec(),
-            frame_interval: Duration::from_millis(self.frame_interval_ms),
-            worker_timeout: Duration::from_secs(self.worker_timeout_secs),
-            network: self.network_settings()?,
-            http_listen: self.http_listen,
-            warnings,
-            health: self.health_rules(),
-            min_increment: Duration::from_millis(if self.devnet {
-                self.min_increment_ms.unwrap_or(DEVNET_MIN_INCREMENT_MS)
-            } else {
-                0
-            }),
-        };
+        let config = node_config(&resolved, config_dir, warnings)?;
         let parent = self.parent_process;
         runtime()?.block_on(async move {
             let (tx, rx) = tokio::sync::watch::channel(false);
@@ -225,50 +109,43 @@ impl RunArgs {
     }
 }
 
-impl RunArgs {
-    fn health_rules(&self) -> HealthRules {
-        let default_workers = if self.devnet { 10 } else { 300 };
-        let default_head = 3 * self.frame_interval_ms / 1000 + 10;
-        HealthRules {
-            workers_window: Duration::from_secs(self.ready_workers_secs.unwrap_or(default_workers)),
-            head_window: Duration::from_secs(self.ready_head_secs.unwrap_or(default_head)),
-            alone_ok: self.devnet,
-        }
-    }
-
-    fn network_settings(&self) -> Result<NetworkSettings> {
-        let listen = if self.listen.is_empty() {
-            DEFAULT_LISTEN
-                .iter()
-                .map(|a| a.parse().context("default listen address"))
-                .collect::<Result<_>>()?
-        } else {
-            self.listen.clone()
-        };
-        for address in &self.bootstrap {
-            qnode_p2p::bootstrap_peer(address)?;
-        }
-        let defaults = if self.devnet {
-            ReportRules {
-                window: DEVNET_REPORT_WINDOW,
-                min_cores: 1,
-                min_memory: 0,
-            }
-        } else {
-            ReportRules::default()
-        };
-        Ok(NetworkSettings {
-            listen,
-            bootstrap: self.bootstrap.clone(),
-            report_rules: ReportRules {
-                window: self
-                    .report_window_secs
-                    .map_or(defaults.window, Duration::from_secs),
-                min_cores: self.min_peer_cores.unwrap_or(defaults.min_cores),
-                min_memory: self.min_peer_memory.unwrap_or(defaults.min_memory),
-            },
+fn node_config(
+    r: &Resolved,
+    config_dir: PathBuf,
+    warnings: Arc<RecentWarnings>,
+) -> Result<NodeConfig> {
+    let divisor = if r.devnet { r.difficulty_divisor } else { 1 };
+    let workers = if r.worker_addr.is_empty() {
+        WorkerSource::Local(LocalWorkers {
+            program: std::env::current_exe().context("finding the qnode executable")?,
+            count: r.workers,
+            base_port: r.worker_base_port,
+            difficulty_divisor: divisor,
         })
-    }
+    } else {
+        WorkerSource::Remote(r.worker_addr.clone())
+    };
+    Ok(NodeConfig {
+        config_dir,
+        workers,
+        devnet_setup_powers: r.devnet.then_some(r.devnet_setup_powers),
+        difficulty_divisor: divisor,
+        master_difficulty: r.difficulty,
+        genesis_seed: frame::network_seed(&r.genesis_seed, r.network),
+        filter: frame::DEFAULT_FILTER.to_vec(),
+        frame_interval: Duration::from_millis(r.frame_interval_ms),
+        worker_timeout: Duration::from_secs(r.worker_timeout_secs),
+        network: NetworkSettings {
+            listen: r.listen.clone(),
+            bootstrap: r.bootstrap.clone(),
+            report_rules: r.report_rules(),
+        },
+        http_listen: r.http_listen.address(),
+        grpc_listen: r.grpc_listen.address(),
+        warnings,
+        health: r.health_rules(),
+        min_increment: Duration::from_millis(if r.devnet { r.min_increment_ms } else { 0 }),
+    })
 }
 
 impl WorkerArgs {

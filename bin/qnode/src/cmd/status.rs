@@ -1,11 +1,11 @@
 //! `qnode status` and `qnode peer-id`: what an operator asks first.
 
+use crate::config::ConfigDir;
 use anyhow::{Context, Result};
 use clap::Args;
 use qnode_node::peer_info_manager::now_ms;
 use qnode_node::status::{self, Status};
 use std::fmt::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// A status older than this means the node is not running.
@@ -13,9 +13,8 @@ const STALE_MS: i64 = 5_000;
 
 #[derive(Args)]
 pub struct StatusArgs {
-    /// The node's config directory.
-    #[arg(long)]
-    config_dir: PathBuf,
+    #[command(flatten)]
+    dir: ConfigDir,
     /// Print the status as JSON.
     #[arg(long)]
     json: bool,
@@ -23,17 +22,28 @@ pub struct StatusArgs {
 
 #[derive(Args)]
 pub struct PeerIdArgs {
-    /// The node's config directory (a key is created there if none exists).
-    #[arg(long)]
-    config_dir: PathBuf,
+    #[command(flatten)]
+    dir: ConfigDir,
 }
 
 impl PeerIdArgs {
     pub fn run(self) -> Result<ExitCode> {
-        let key = qnode_p2p::load_or_create_identity(&self.config_dir)?;
+        let dir = self.dir.path()?;
+        let key = qnode_p2p::load_or_create_identity(&dir).with_context(|| {
+            format!(
+                "no node key in {}; create the node with `qnode init`",
+                dir.display()
+            )
+        })?;
         println!("{}", key.public().to_peer_id());
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Whether the node that wrote `s` is still running (it rewrites its status every
+/// second).
+pub fn is_running(s: &Status) -> bool {
+    !s.stopped && now_ms() - s.updated_ms < STALE_MS
 }
 
 fn ago(ms: i64) -> String {
@@ -46,8 +56,8 @@ fn ago(ms: i64) -> String {
 /// The one-screen summary.
 pub fn render(s: &Status) -> String {
     let mut out = String::new();
-    let running = now_ms() - s.updated_ms < STALE_MS;
-    let state = match (running, s.readiness.ready) {
+    let state = match (is_running(s), s.readiness.ready) {
+        (false, _) if s.stopped => format!("STOPPED ({})", ago(s.updated_ms)),
         (false, _) => format!("NOT RUNNING (last status {})", ago(s.updated_ms)),
         (true, true) => "running, ready".into(),
         (true, false) => "running, NOT READY".into(),
@@ -90,6 +100,13 @@ pub fn render(s: &Status) -> String {
             ago(p.info.last_verified_ms),
         );
     }
+    let off = || "off".to_string();
+    let _ = writeln!(
+        out,
+        "serving    dashboard {}, node API {}",
+        s.http_address.map_or_else(off, |a| format!("http://{a}/")),
+        s.api_address.map_or_else(off, |a| a.to_string()),
+    );
     if let Some(last) = s.recent_warnings.last() {
         let _ = writeln!(
             out,
@@ -112,11 +129,12 @@ pub fn render(s: &Status) -> String {
 
 impl StatusArgs {
     pub fn run(self) -> Result<ExitCode> {
-        let s = status::read(&self.config_dir).with_context(|| {
+        let dir = self.dir.path()?;
+        let s = status::read(&dir).with_context(|| {
             format!(
                 "no status in {}: start the node there with `qnode run --config-dir {}`",
-                self.config_dir.display(),
-                self.config_dir.display()
+                dir.display(),
+                dir.display()
             )
         })?;
         if self.json {

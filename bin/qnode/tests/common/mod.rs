@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `qnode ARGS…` to completion.
@@ -11,6 +11,18 @@ pub fn qnode(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("qnode runs")
+}
+
+/// The `frame_number`s of `qnode frames --json`'s lines (which must have succeeded).
+pub fn listed_frame_numbers(out: &Output) -> Vec<u64> {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| {
+            let frame: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            frame["frame_number"].as_u64().expect("a frame number")
+        })
+        .collect()
 }
 
 /// Output bytes as text.
@@ -38,4 +50,31 @@ pub fn signal(name: &str, pid: u32) {
     let _ = Command::new("kill")
         .args([&format!("-{name}"), &pid.to_string()])
         .status();
+}
+
+/// A running `qnode` process, stopped (SIGTERM, then SIGKILL after 15 s) when dropped.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // SIGTERM first: a devnet stops its nodes (which would also stop by themselves
+        // once it is gone).
+        signal("TERM", self.0.id());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `qnode ARGS` with its output discarded.
+pub fn quiet(configure: impl FnOnce(&mut Command) -> &mut Command) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qnode"));
+    configure(&mut command)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Process(command.spawn().expect("qnode starts"))
 }

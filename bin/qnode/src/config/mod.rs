@@ -1,0 +1,239 @@
+//! `qnode run`'s options. Each has one name used three ways: the flag `--NAME`, the
+//! environment variable `QNODE_NAME` (upper case, `_` for `-`) and the key `NAME` in
+//! `CONFIG_DIR/config.toml`. A flag beats the environment, which beats the file, which
+//! beats the built-in default. [`Settings`] holds what was given; [`Settings::resolve`]
+//! checks it and fills in the defaults.
+
+pub mod file;
+mod resolve;
+pub mod template;
+
+use crate::cmd::Hex;
+use clap::Args;
+use qnode_p2p::Multiaddr;
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+pub use resolve::Resolved;
+
+/// The node's directory: `--config-dir`, else `QNODE_CONFIG_DIR`, else `~/.qnode`.
+#[derive(Args, Clone, Debug)]
+pub struct ConfigDir {
+    /// The node's directory: keys, config.toml, store, KZG setup, status (default
+    /// ~/.qnode).
+    #[arg(long = "config-dir", env = "QNODE_CONFIG_DIR")]
+    dir: Option<PathBuf>,
+}
+
+impl ConfigDir {
+    /// The directory to use.
+    pub fn path(&self) -> anyhow::Result<PathBuf> {
+        match &self.dir {
+            Some(dir) => Ok(dir.clone()),
+            None => std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".qnode"))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no --config-dir given and no HOME to default to; pass one")
+                }),
+        }
+    }
+}
+
+/// A listen address, or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Not served.
+    Off,
+    /// Served here (port 0: any free port, shown in the log and `qnode status`).
+    At(SocketAddr),
+}
+
+impl Endpoint {
+    /// The address, when on.
+    pub fn address(self) -> Option<SocketAddr> {
+        match self {
+            Endpoint::Off => None,
+            Endpoint::At(a) => Some(a),
+        }
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "off" {
+            return Ok(Endpoint::Off);
+        }
+        s.parse()
+            .map(Endpoint::At)
+            .map_err(|_| format!("{s:?} is not an address like 127.0.0.1:8337, nor `off`"))
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Off => f.write_str("off"),
+            Endpoint::At(a) => a.fmt(f),
+        }
+    }
+}
+
+/// Reads a value the way its flag does (from a string), so the file accepts exactly what
+/// the command line accepts.
+fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+fn parsed_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|text| {
+            text.parse()
+                .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
+        })
+        .collect()
+}
+
+/// What was given for each option (by flag, environment or file); `None` or empty means
+/// "not given". Doc comments are the flags' help and the config template's comments.
+#[derive(Args, Deserialize, Default, Debug, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// A local development network: a KZG setup is generated when none exists, every
+    /// difficulty is divided (difficulty-divisor), increments are paced
+    /// (min-increment-ms) and peers' reports are judged leniently. qnode cannot join the
+    /// Quilibrium mainnet (its peer ids are Ed25519; mainnet's KZG setup and genesis are
+    /// not embedded), so without this a node needs CONFIG_DIR/kzg-setup.pot from a
+    /// ceremony you ran (`qnode ceremony`).
+    #[arg(long, env = "QNODE_DEVNET", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true")]
+    pub devnet: Option<bool>,
+    /// Local data-worker processes (default: one per core but one, at least 1).
+    #[arg(long, env = "QNODE_WORKERS")]
+    pub workers: Option<u32>,
+    /// Local worker i listens on 127.0.0.1:(worker-base-port + i).
+    #[arg(long, env = "QNODE_WORKER_BASE_PORT")]
+    pub worker_base_port: Option<u16>,
+    /// Use these running workers (http://host:port) instead of spawning local ones;
+    /// repeat the flag, or separate them with commas in the environment.
+    #[arg(long, env = "QNODE_WORKER_ADDR", value_delimiter = ',')]
+    #[serde(default)]
+    pub worker_addr: Vec<String>,
+    /// Seconds before a worker call counts as hung and the worker is restarted.
+    #[arg(long, env = "QNODE_WORKER_TIMEOUT_SECS")]
+    pub worker_timeout_secs: Option<u64>,
+    /// Listen addresses (TCP and QUIC multiaddrs); repeat the flag, or separate them
+    /// with commas in the environment.
+    #[arg(long, env = "QNODE_LISTEN", value_delimiter = ',')]
+    #[serde(default, deserialize_with = "parsed_list")]
+    pub listen: Vec<Multiaddr>,
+    /// Peers to join through, `/ip4/…/tcp/…/p2p/<peer id>`; repeat the flag, or separate
+    /// them with commas in the environment.
+    #[arg(long, env = "QNODE_BOOTSTRAP", value_delimiter = ',')]
+    #[serde(default, deserialize_with = "parsed_list")]
+    pub bootstrap: Vec<Multiaddr>,
+    /// Serve the dashboard, /metrics, /healthz, /readyz and /api/status here, or `off`.
+    /// Port 0 takes any free port (shown by `qnode status` and in the log). Keep it on
+    /// 127.0.0.1 unless you mean to expose it.
+    #[arg(long, env = "QNODE_HTTP_LISTEN")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub http_listen: Option<Endpoint>,
+    /// Serve the node API (gRPC NodeService, for `qnode node-info`, `peers`, `frames`)
+    /// here, or `off`. Port 0 takes any free port. Keep it on 127.0.0.1 unless you mean
+    /// to expose it.
+    #[arg(long, env = "QNODE_GRPC_LISTEN")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub grpc_listen: Option<Endpoint>,
+    /// Not ready when some data worker has not answered for this many seconds.
+    #[arg(long, env = "QNODE_READY_WORKERS_SECS")]
+    pub ready_workers_secs: Option<u64>,
+    /// Not ready when the master clock has not moved for this many seconds (default:
+    /// three frame intervals plus 10).
+    #[arg(long, env = "QNODE_READY_HEAD_SECS")]
+    pub ready_head_secs: Option<u64>,
+    /// Genesis seed, hex.
+    #[arg(long, env = "QNODE_GENESIS_SEED")]
+    #[serde(default, deserialize_with = "parsed")]
+    pub genesis_seed: Option<Hex>,
+    /// Network id: anything but 0 prefixes the genesis seed with that byte.
+    #[arg(long, env = "QNODE_NETWORK")]
+    pub network: Option<u8>,
+    /// Master clock difficulty (before any devnet divisor).
+    #[arg(long, env = "QNODE_DIFFICULTY")]
+    pub difficulty: Option<u32>,
+    /// Milliseconds without a new master frame before the node proves one itself.
+    #[arg(long, env = "QNODE_FRAME_INTERVAL_MS")]
+    pub frame_interval_ms: Option<u64>,
+    /// Ignore a peer's reports for this many seconds after its last accepted one.
+    #[arg(long, env = "QNODE_REPORT_WINDOW_SECS")]
+    pub report_window_secs: Option<u64>,
+    /// Peers reporting fewer cores are penalised.
+    #[arg(long, env = "QNODE_MIN_PEER_CORES")]
+    pub min_peer_cores: Option<u32>,
+    /// Peers reporting less memory (bytes) are penalised.
+    #[arg(long, env = "QNODE_MIN_PEER_MEMORY")]
+    pub min_peer_memory: Option<u64>,
+    /// Divide every VDF difficulty by this (devnet only).
+    #[arg(long, env = "QNODE_DIFFICULTY_DIVISOR")]
+    pub difficulty_divisor: Option<u32>,
+    /// Each increment takes at least this many milliseconds, so devnet nodes on one
+    /// machine share it (devnet only).
+    #[arg(long, env = "QNODE_MIN_INCREMENT_MS")]
+    pub min_increment_ms: Option<u64>,
+    /// Powers of a generated devnet KZG setup: 1024 serves any parallelism, 128 up to 128
+    /// workers (devnet only).
+    #[arg(long, env = "QNODE_DEVNET_SETUP_POWERS")]
+    pub devnet_setup_powers: Option<usize>,
+}
+
+impl Settings {
+    /// These settings where given, `fallback`'s elsewhere.
+    pub fn or(self, fallback: Settings) -> Settings {
+        fn list<T>(mine: Vec<T>, theirs: Vec<T>) -> Vec<T> {
+            if mine.is_empty() {
+                theirs
+            } else {
+                mine
+            }
+        }
+        Settings {
+            devnet: self.devnet.or(fallback.devnet),
+            workers: self.workers.or(fallback.workers),
+            worker_base_port: self.worker_base_port.or(fallback.worker_base_port),
+            worker_addr: list(self.worker_addr, fallback.worker_addr),
+            worker_timeout_secs: self.worker_timeout_secs.or(fallback.worker_timeout_secs),
+            listen: list(self.listen, fallback.listen),
+            bootstrap: list(self.bootstrap, fallback.bootstrap),
+            http_listen: self.http_listen.or(fallback.http_listen),
+            grpc_listen: self.grpc_listen.or(fallback.grpc_listen),
+            ready_workers_secs: self.ready_workers_secs.or(fallback.ready_workers_secs),
+            ready_head_secs: self.ready_head_secs.or(fallback.ready_head_secs),
+            genesis_seed: self.genesis_seed.or(fallback.genesis_seed),
+            network: self.network.or(fallback.network),
+            difficulty: self.difficulty.or(fallback.difficulty),
+            frame_interval_ms: self.frame_interval_ms.or(fallback.frame_interval_ms),
+            report_window_secs: self.report_window_secs.or(fallback.report_window_secs),
+            min_peer_cores: self.min_peer_cores.or(fallback.min_peer_cores),
+            min_peer_memory: self.min_peer_memory.or(fallback.min_peer_memory),
+            difficulty_divisor: self.difficulty_divisor.or(fallback.difficulty_divisor),
+            min_increment_ms: self.min_increment_ms.or(fallback.min_increment_ms),
+            devnet_setup_powers: self.devnet_setup_powers.or(fallback.devnet_setup_powers),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The node API against a running two-node devnet: every `NodeService` call checked
+//! against what the node's status says, then `qnode node-info`, `qnode peers` and
+//! `qnode frames` through it.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use common::{listed_frame_numbers, qnode, quiet, text, wait_for};
+use qnode_node::status::{self, Status};
+use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
+use qnode_protocol::pb::node::{
+    GetFrameInfoRequest, GetFramesRequest, GetNetworkInfoRequest, GetNodeInfoRequest,
+    GetPeerInfoRequest, GetPeerManifestsRequest, GetTokenInfoRequest,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tonic::Code;
+
+const BASE_PORT: u16 = 47_000;
+const MASTER_FILTER: [u8; 32] = [0xff; 32];
+
+fn peer_bytes(status: &Status) -> Vec<u8> {
+    status
+        .peer_id
+        .parse::<qnode_p2p::PeerId>()
+        .unwrap()
+        .to_bytes()
+}
+
+fn frames(from: u64, to: u64, filter: &[u8]) -> GetFramesRequest {
+    GetFramesRequest {
+        filter: filter.to_vec(),
+        from_frame_number: from,
+        to_frame_number: to,
+        include_candidates: false,
+    }
+}
+
+fn cli_json(args: &[&str], dir: &Path) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--json", "--config-dir", dir.to_str().unwrap()]);
+    let out = qnode(&all);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn every_node_api_call_against_a_running_devnet() {
+    let temp = tempfile::tempdir().unwrap();
+    let _devnet = quiet(|c| {
+        c.args(["devnet", "--nodes", "2", "--frame-interval-ms", "1000"])
+            .args(["--base-port", &BASE_PORT.to_string()])
+            .args(["--worker-base-port", "47500", "--dir"])
+            .arg(temp.path())
+    });
+    let dirs: Vec<PathBuf> = (0..2)
+        .map(|i| temp.path().join(format!("node-{i}")))
+        .collect();
+    let (node, other) = wait_for(Duration::from_secs(180), "a verified peer", || {
+        let node = status::read(&dirs[0])?;
+        let other = status::read(&dirs[1])?;
+        let peer = node
+            .peers
+            .iter()
+            .find(|p| p.info.peer_id == other.peer_id)?;
+        (peer.info.reports_verified > 0 && node.head_frame >= 3 && node.increment.is_some())
+            .then_some((node, other))
+    });
+    assert_eq!(
+        node.api_address,
+        Some(format!("127.0.0.1:{}", BASE_PORT + 200).parse().unwrap())
+    );
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("http://{}", node.api_address.unwrap());
+        let mut api = NodeServiceClient::connect(url).await.unwrap();
+
+        let info = api
+            .get_node_info(GetNodeInfoRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(info.peer_id, node.peer_id);
+        assert!(info.max_frame >= node.head_frame);
+        assert_eq!(info.version, vec![1, 4, 19]);
+        assert!(info.software_version.starts_with("qnode "));
+
+        let first = api
+            .get_frames(frames(0, 3, &MASTER_FILTER))
+            .await
+            .unwrap()
+            .into_inner();
+        let numbers: Vec<u64> = first
+            .truncated_clock_frames
+            .iter()
+            .map(|f| f.frame_number)
+            .collect();
+        assert_eq!(numbers, [0, 1, 2], "`to` is exclusive, as in the original");
+        assert!(first
+            .truncated_clock_frames
+            .iter()
+            .all(|f| f.filter == MASTER_FILTER));
+        let swapped = api
+            .get_frames(frames(3, 0, &[]))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            swapped, first,
+            "reversed bounds are swapped; no filter means the master clock"
+        );
+        let all = api
+            .get_frames(frames(0, u64::MAX, &[]))
+            .await
+            .unwrap()
+            .into_inner();
+        let count = all.truncated_clock_frames.len() as u64;
+        assert!(count > node.head_frame && count <= 1024, "{count} frames");
+        let other_clock = api.get_frames(frames(0, 3, &[1; 32])).await.unwrap_err();
+        assert_eq!(other_clock.code(), Code::NotFound);
+
+        let two = api
+            .get_frame_info(GetFrameInfoRequest {
+                filter: MASTER_FILTER.to_vec(),
+                frame_number: 2,
+                selector: vec![],
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            two.clock_frame.as_ref(),
+            first.truncated_clock_frames.get(2)
+        );
+        let missing = api
+            .get_frame_info(GetFrameInfoRequest {
+                filter: vec![],
+                frame_number: 1 << 40,
+                selector: vec![],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), Code::NotFound);
+        assert!(
+            missing.message().contains("not stored"),
+            "{}",
+            missing.message()
+        );
+
+        let peers = api
+            .get_peer_info(GetPeerInfoRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        let peer = peers
+            .peer_info
+            .iter()
+            .find(|p| p.peer_id == peer_bytes(&other))
+            .unwrap();
+        assert!(peer.max_frame > 0 && peer.timestamp > 0);
+        assert!(
+            peer.multiaddrs
+                .iter()
+                .any(|a| a.starts_with("/ip4/127.0.0.1/")),
+            "{peer:?}"
+        );
+        assert!(peers.uncooperative_peer_info.is_empty());
+
+        let network = api
+            .get_network_info(GetNetworkInfoRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        let connected = network
+            .network_info
+            .iter()
+            .find(|n| n.peer_id == peer_bytes(&other))
+            .unwrap();
+        assert!(connected
+            .multiaddrs
+            .iter()
+            .any(|a| a.starts_with("/ip4/127.0.0.1/")));
+        assert!(connected.peer_score >= 0.0);
+
+        let tokens = api
+            .get_token_info(GetTokenInfoRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(tokens.unconfirmed_owned_tokens.len(), 32);
+        let reward = tokens
+            .unconfirmed_owned_tokens
+            .iter()
+            .fold(0u128, |t, b| (t << 8) | u128::from(*b));
+        assert!(
+            reward > 0 && reward >= node.reward.parse::<u128>().unwrap(),
+            "{reward} vs {}",
+            node.reward
+        );
+
+        let manifests = api
+            .get_peer_manifests(GetPeerManifestsRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        let manifest = manifests
+            .peer_manifests
+            .iter()
+            .find(|m| m.peer_id == peer_bytes(&other))
+            .unwrap();
+        assert_eq!(manifest.cores, 2, "one worker plus the node's own core");
+        assert!(manifest.difficulty > 0 && manifest.last_seen > 0);
+    });
+
+    // The same through the command line, found from the config directory alone.
+    let info = cli_json(&["node-info"], &dirs[0]);
+    assert_eq!(info["peer_id"], node.peer_id.as_str());
+    assert_eq!(info["version"], "1.4.19");
+    let peers = cli_json(&["peers"], &dirs[0]);
+    assert!(peers["network"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["peer_id"] == other.peer_id.as_str()));
+    assert!(peers["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["peer_id"] == other.peer_id.as_str()));
+    // The store is the running node's (locked), so these frames came through the API.
+    let out = qnode(&[
+        "frames",
+        "--json",
+        "--from",
+        "0",
+        "--to",
+        "3",
+        "--config-dir",
+        dirs[0].to_str().unwrap(),
+    ]);
+    assert_eq!(listed_frame_numbers(&out), [0, 1, 2, 3]);
+    let table = qnode(&["peers", "--config-dir", dirs[0].to_str().unwrap()]);
+    assert!(
+        text(&table.stdout).contains(&other.peer_id),
+        "{}",
+        text(&table.stdout)
+    );
+}

@@ -1,0 +1,225 @@
+//! The node API: the original's `NodeService` over gRPC — stored frames, peers and their
+//! manifests, the node's own head and proof-chain reward — for `qnode node-info`,
+//! `qnode peers`, `qnode frames` and scripts. Read-only. The node binds it to
+//! 127.0.0.1 unless the operator configures another address.
+
+use crate::services::Context;
+use qnode_protocol::pb::node::node_service_server::{NodeService, NodeServiceServer};
+use qnode_protocol::pb::node::{
+    FrameInfoResponse, FramesResponse, GetFrameInfoRequest, GetFramesRequest,
+    GetNetworkInfoRequest, GetNodeInfoRequest, GetPeerInfoRequest, GetPeerManifestsRequest,
+    GetTokenInfoRequest, NetworkInfo, NetworkInfoResponse, NodeInfoResponse, PeerInfo,
+    PeerInfoResponse, PeerManifestsResponse, TokenInfoResponse,
+};
+use qnode_store::StoreError;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+/// The protocol version the node reports: what the original at 20eadfa reports (its
+/// `GetVersion` still says 1.4.19 although the release is tagged 1.4.20).
+pub const PROTOCOL_VERSION: [u8; 3] = [1, 4, 19];
+/// `GetFrames` answers with at most this many frames; ask again from the last one + 1.
+pub const MAX_FRAMES_PER_CALL: u64 = 1024;
+
+/// The service, over the node's shared state.
+pub struct NodeApi {
+    ctx: Arc<Context>,
+}
+
+fn internal(e: StoreError) -> Status {
+    tracing::warn!("node API: {e}");
+    Status::internal(e.to_string())
+}
+
+impl NodeApi {
+    /// Checks the request's filter: empty means the master clock, the only clock kept.
+    fn filter<'a>(&'a self, filter: &'a [u8]) -> Result<&'a [u8], Status> {
+        if filter.is_empty() || filter == self.ctx.filter.as_slice() {
+            Ok(&self.ctx.filter)
+        } else {
+            Err(Status::not_found(format!(
+                "no clock with filter {}: this node keeps only the master clock ({})",
+                hex::encode(filter),
+                hex::encode(&self.ctx.filter)
+            )))
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl NodeService for NodeApi {
+    /// Frames `from..to` (`to` exclusive, swapped when reversed, as the original does),
+    /// at most [`MAX_FRAMES_PER_CALL`].
+    async fn get_frames(
+        &self,
+        request: Request<GetFramesRequest>,
+    ) -> Result<Response<FramesResponse>, Status> {
+        let r = request.into_inner();
+        let filter = self.filter(&r.filter)?;
+        let (from, to) = if r.from_frame_number <= r.to_frame_number {
+            (r.from_frame_number, r.to_frame_number)
+        } else {
+            (r.to_frame_number, r.from_frame_number)
+        };
+        let to = to.min(from.saturating_add(MAX_FRAMES_PER_CALL));
+        let frames = if from < to {
+            self.ctx
+                .store
+                .frames(filter, from..=to - 1)
+                .map_err(internal)?
+        } else {
+            Vec::new()
+        };
+        Ok(Response::new(FramesResponse {
+            truncated_clock_frames: frames,
+        }))
+    }
+
+    async fn get_frame_info(
+        &self,
+        request: Request<GetFrameInfoRequest>,
+    ) -> Result<Response<FrameInfoResponse>, Status> {
+        let r = request.into_inner();
+        let filter = self.filter(&r.filter)?;
+        match self
+            .ctx
+            .store
+            .frame(filter, r.frame_number)
+            .map_err(internal)?
+        {
+            Some(frame) => Ok(Response::new(FrameInfoResponse {
+                clock_frame: Some(frame),
+            })),
+            None => Err(Status::not_found(format!(
+                "frame {} is not stored (the head is {})",
+                r.frame_number,
+                self.ctx.head_number().await
+            ))),
+        }
+    }
+
+    /// Peers with a manifest; those we have penalised are listed as uncooperative (the
+    /// original leaves that list empty). `version` stays empty: reports do not carry it
+    /// (the original fills in its own).
+    async fn get_peer_info(
+        &self,
+        _: Request<GetPeerInfoRequest>,
+    ) -> Result<Response<PeerInfoResponse>, Status> {
+        let connected = self.ctx.network.connected().await.unwrap_or_default();
+        let mut response = PeerInfoResponse::default();
+        for info in self.ctx.peers.sorted_by_bandwidth() {
+            let Some(manifest) = &info.manifest else {
+                continue;
+            };
+            let multiaddrs = connected
+                .iter()
+                .find(|c| c.peer.to_bytes() == manifest.peer_id)
+                .map(|c| c.addresses.iter().map(ToString::to_string).collect())
+                .unwrap_or_default();
+            let entry = PeerInfo {
+                peer_id: manifest.peer_id.clone(),
+                multiaddrs,
+                max_frame: info.head_frame,
+                timestamp: info.last_seen_ms,
+                ..PeerInfo::default()
+            };
+            if info.score < 0 {
+                response.uncooperative_peer_info.push(entry);
+            } else {
+                response.peer_info.push(entry);
+            }
+        }
+        Ok(Response::new(response))
+    }
+
+    async fn get_node_info(
+        &self,
+        _: Request<GetNodeInfoRequest>,
+    ) -> Result<Response<NodeInfoResponse>, Status> {
+        Ok(Response::new(NodeInfoResponse {
+            peer_id: self.ctx.own.to_base58(),
+            max_frame: self.ctx.head_number().await,
+            // A node's score of itself, as the original asks gossip for it: always 0.
+            peer_score: 0,
+            version: PROTOCOL_VERSION.to_vec(),
+            software_version: format!("qnode {}", env!("CARGO_PKG_VERSION")),
+        }))
+    }
+
+    /// Connected peers, their connection addresses and gossipsub scores.
+    async fn get_network_info(
+        &self,
+        _: Request<GetNetworkInfoRequest>,
+    ) -> Result<Response<NetworkInfoResponse>, Status> {
+        let connected = self
+            .ctx
+            .network
+            .connected()
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        let network_info = connected
+            .into_iter()
+            .map(|c| NetworkInfo {
+                peer_id: c.peer.to_bytes(),
+                multiaddrs: c.addresses.iter().map(ToString::to_string).collect(),
+                peer_score: c.score.unwrap_or(0.0),
+            })
+            .collect();
+        Ok(Response::new(NetworkInfoResponse { network_info }))
+    }
+
+    /// The proof chain's total reward, 32 bytes big-endian in `unconfirmed_owned_tokens`,
+    /// the only field the original fills at this version.
+    async fn get_token_info(
+        &self,
+        _: Request<GetTokenInfoRequest>,
+    ) -> Result<Response<TokenInfoResponse>, Status> {
+        let latest = self
+            .ctx
+            .store
+            .latest_data_time_proof(&self.ctx.own.to_bytes())
+            .map_err(internal)?;
+        let mut total = [0u8; 32];
+        total[16..].copy_from_slice(&latest.map_or(0, |l| l.reward).to_be_bytes());
+        Ok(Response::new(TokenInfoResponse {
+            unconfirmed_owned_tokens: total.to_vec(),
+            ..TokenInfoResponse::default()
+        }))
+    }
+
+    async fn get_peer_manifests(
+        &self,
+        _: Request<GetPeerManifestsRequest>,
+    ) -> Result<Response<PeerManifestsResponse>, Status> {
+        let peer_manifests = self
+            .ctx
+            .peers
+            .sorted_by_bandwidth()
+            .into_iter()
+            .filter_map(|info| info.manifest)
+            .collect();
+        Ok(Response::new(PeerManifestsResponse { peer_manifests }))
+    }
+}
+
+/// Serves the API on a bound listener until `shutdown`.
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    ctx: Arc<Context>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let server = tonic::transport::Server::builder()
+        .add_service(NodeServiceServer::new(NodeApi { ctx }))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            },
+        );
+    tokio::spawn(async move {
+        if let Err(e) = server.await {
+            tracing::error!("node API stopped: {e}");
+        }
+    })
+}
