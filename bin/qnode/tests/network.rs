@@ -9,6 +9,8 @@ mod common;
 
 use common::{signal, wait_for};
 use qnode_node::status::{self, Status};
+use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
+use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -414,6 +416,20 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
             && honest.info.last_verified_ms > ignored.updated_ms)
             .then_some(())
     });
+    // The node API lists the forger as uncooperative and the honest node as a peer.
+    let (a, b) = (devnet.status(0).unwrap(), devnet.status(1).unwrap());
+    let listed = runtime.block_on(async {
+        let url = format!("http://{}", a.api_address.unwrap());
+        let mut api = NodeServiceClient::connect(url).await.unwrap();
+        api.get_peer_info(GetPeerInfoRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+    });
+    let id_bytes = |id: &str| id.parse::<qnode_p2p::PeerId>().unwrap().to_bytes();
+    let ids = |list: &[PeerInfo]| list.iter().map(|p| p.peer_id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&listed.uncooperative_peer_info), [id_bytes(&forger_id)]);
+    assert_eq!(ids(&listed.peer_info), [id_bytes(&b.peer_id)]);
     drop(forger);
     runtime.shutdown_background();
 

@@ -4,6 +4,7 @@
 //! 127.0.0.1 unless the operator configures another address.
 
 use crate::services::Context;
+use qnode_p2p::PeerId;
 use qnode_protocol::pb::node::node_service_server::{NodeService, NodeServiceServer};
 use qnode_protocol::pb::node::{
     FrameInfoResponse, FramesResponse, GetFrameInfoRequest, GetFramesRequest,
@@ -99,9 +100,9 @@ impl NodeService for NodeApi {
         }
     }
 
-    /// Peers with a manifest; those we have penalised are listed as uncooperative (the
-    /// original leaves that list empty). `version` stays empty: reports do not carry it
-    /// (the original fills in its own).
+    /// Peers with a manifest, and in `uncooperative_peer_info` every peer we have
+    /// penalised, manifest or not (the original leaves that list empty). `version` stays
+    /// empty: reports do not carry it (the original fills in its own).
     async fn get_peer_info(
         &self,
         _: Request<GetPeerInfoRequest>,
@@ -109,22 +110,26 @@ impl NodeService for NodeApi {
         let connected = self.ctx.network.connected().await.unwrap_or_default();
         let mut response = PeerInfoResponse::default();
         for info in self.ctx.peers.sorted_by_bandwidth() {
-            let Some(manifest) = &info.manifest else {
+            let Ok(peer) = info.peer_id.parse::<PeerId>() else {
                 continue;
             };
+            let penalised = info.score < 0;
+            if peer == self.ctx.own || (info.manifest.is_none() && !penalised) {
+                continue;
+            }
             let multiaddrs = connected
                 .iter()
-                .find(|c| c.peer.to_bytes() == manifest.peer_id)
+                .find(|c| c.peer == peer)
                 .map(|c| c.addresses.iter().map(ToString::to_string).collect())
                 .unwrap_or_default();
             let entry = PeerInfo {
-                peer_id: manifest.peer_id.clone(),
+                peer_id: peer.to_bytes(),
                 multiaddrs,
                 max_frame: info.head_frame,
                 timestamp: info.last_seen_ms,
                 ..PeerInfo::default()
             };
-            if info.score < 0 {
+            if penalised {
                 response.uncooperative_peer_info.push(entry);
             } else {
                 response.peer_info.push(entry);

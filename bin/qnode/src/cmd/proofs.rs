@@ -1,19 +1,18 @@
 //! `qnode proofs`: the stored proof chain, optionally re-checked record by record.
 
+use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::Args;
 use qnode_node::proof_chain::{check, records};
 use qnode_node::{kzg_setup, node};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_store::Store;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct ProofsArgs {
-    /// The node's config directory.
-    #[arg(long)]
-    config_dir: PathBuf,
+    #[command(flatten)]
+    dir: ConfigDir,
     /// Re-check every VDF output, KZG opening and chain link.
     #[arg(long)]
     verify: bool,
@@ -24,15 +23,16 @@ pub struct ProofsArgs {
 
 impl ProofsArgs {
     pub fn run(self) -> Result<ExitCode> {
-        let store = Store::open_existing_in(&self.config_dir)?;
-        let peer = node::peer_id(&self.config_dir)?;
+        let config_dir = self.dir.path()?;
+        let store = Store::open_existing_in(&config_dir)?;
+        let peer = node::peer_id(&config_dir)?;
         let chain = records(&store, &peer)?;
         let genesis = store
             .frame(&DEFAULT_FILTER, 0)?
             .map(|f| f.output)
             .unwrap_or_default();
         let setup = if self.verify {
-            Some(kzg_setup::load(&self.config_dir, None)?)
+            Some(kzg_setup::load(&config_dir, None)?)
         } else {
             None
         };

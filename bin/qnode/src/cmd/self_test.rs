@@ -1,17 +1,16 @@
 //! `qnode self-test`: measure (or reuse the stored measurements of) this machine.
 
+use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use qnode_node::{kzg_setup, self_test};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct SelfTestArgs {
-    /// The node's config directory (the setup and the report live there).
-    #[arg(long)]
-    config_dir: PathBuf,
+    #[command(flatten)]
+    dir: ConfigDir,
     /// Run again even if a report for this machine, version and setup exists.
     #[arg(long)]
     force: bool,
@@ -26,16 +25,17 @@ pub struct SelfTestArgs {
 
 impl SelfTestArgs {
     pub fn run(self) -> Result<ExitCode> {
+        let config_dir = self.dir.path()?;
         let generate = (!self.no_generate).then_some(kzg_setup::DEVNET_POWERS);
-        if !self.config_dir.join(kzg_setup::SETUP_FILE).exists() && generate.is_some() {
+        if !config_dir.join(kzg_setup::SETUP_FILE).exists() && generate.is_some() {
             eprintln!(
                 "no KZG setup in {}: generating a local, single-party setup (devnet only)",
-                self.config_dir.display()
+                config_dir.display()
             );
         }
-        let setup = kzg_setup::load(&self.config_dir, generate)?;
+        let setup = kzg_setup::load(&config_dir, generate)?;
         let fingerprint = self_test::Fingerprint::current(self.difficulty, &setup.hash);
-        let report = match self_test::load_current(&self.config_dir, &fingerprint) {
+        let report = match self_test::load_current(&config_dir, &fingerprint) {
             Some(report) if !self.force => {
                 eprintln!("reusing the stored self-test (same machine, version and setup)");
                 report
@@ -47,7 +47,7 @@ impl SelfTestArgs {
                         .progress_chars("=> "),
                 );
                 let report = self_test::run(
-                    &self.config_dir,
+                    &config_dir,
                     fingerprint,
                     &setup.ceremony.setup,
                     |step, done, total| {
