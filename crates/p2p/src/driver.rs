@@ -118,15 +118,6 @@ impl Driver {
             Command::SetScore(peer, score) => {
                 behaviour.gossipsub.set_application_score(&peer, score);
             }
-            Command::Scores(done) => {
-                let gossip = &behaviour.gossipsub;
-                let peers: Vec<PeerId> = gossip.all_peers().map(|(p, _)| *p).collect();
-                let scores = peers
-                    .into_iter()
-                    .filter_map(|p| gossip.peer_score(&p).map(|s| (p, s)))
-                    .collect();
-                let _ = done.send(Ok(scores));
-            }
             Command::Connected(done) => {
                 let gossip = &behaviour.gossipsub;
                 let peers = self

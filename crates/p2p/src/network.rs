@@ -149,7 +149,6 @@ pub(crate) enum Command {
     Direct(PeerId, DirectKind, Vec<u8>, Reply<Vec<u8>>),
     Judge(GossipMessage, Verdict),
     SetScore(PeerId, f64),
-    Scores(Reply<Vec<(PeerId, f64)>>),
     Connected(Reply<Vec<ConnectedPeer>>),
 }
 
@@ -308,9 +307,13 @@ impl Network {
         let _ = self.commands.send(Command::SetScore(peer, score)).await;
     }
 
-    /// Gossipsub's current score of every peer it knows.
+    /// Gossipsub's current score of every connected peer it scores.
     pub async fn scores(&self) -> Result<Vec<(PeerId, f64)>, NetworkError> {
-        self.ask(Command::Scores).await
+        let peers = self.connected().await?;
+        Ok(peers
+            .into_iter()
+            .filter_map(|c| c.score.map(|score| (c.peer, score)))
+            .collect())
     }
 
     /// The peers with open connections, their addresses and gossipsub scores.

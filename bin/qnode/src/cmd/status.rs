@@ -31,7 +31,7 @@ impl PeerIdArgs {
         let dir = self.dir.path()?;
         let key = qnode_p2p::load_or_create_identity(&dir).with_context(|| {
             format!(
-                "no node key in {}; create the node with `qnode init`",
+                "the node key in {} (a new node is made with `qnode init`)",
                 dir.display()
             )
         })?;
