@@ -43,7 +43,7 @@ enum Command {
     Devnet(cmd::devnet::DevnetArgs),
     /// One screen on a node: state, clock, proofs, workers, peers, problems.
     Status(cmd::status::StatusArgs),
-    /// Print the node's peer id (creating its key if none exists).
+    /// Print the node's peer id.
     PeerId(cmd::status::PeerIdArgs),
     /// A running node's id, head frame, version and reward (through its node API).
     NodeInfo(cmd::api::NodeInfoArgs),
@@ -53,6 +53,9 @@ enum Command {
     Worker(cmd::run::WorkerArgs),
     /// List (and re-check) the stored proof chain.
     Proofs(cmd::proofs::ProofsArgs),
+    /// Check a stopped node's store, or show its size and schema version (never writes).
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Peers(a) => a.run(),
         Command::Worker(a) => a.run(),
         Command::Proofs(a) => a.run(),
+        Command::Db(c) => c.run(),
     };
     match result {
         Ok(code) => code,

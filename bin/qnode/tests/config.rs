@@ -141,3 +141,74 @@ fn mistakes_are_refused_naming_the_option() {
         "{error}"
     );
 }
+
+#[test]
+fn config_files_that_are_not_small_regular_files_are_refused_at_once() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let path = dir.join("config.toml");
+    let refused = |what: &str| {
+        let started = Instant::now();
+        let error = refused_run(dir, &[], &[]);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{what}: took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            error.len() < 2_000,
+            "{what}: {} bytes of error",
+            error.len()
+        );
+        assert!(error.contains("fix:"), "{what}: {error}");
+        error
+    };
+
+    std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+    let error = refused("a link to /dev/zero");
+    assert!(error.contains("is a character device"), "{error}");
+    std::fs::remove_file(&path).unwrap();
+
+    let fifo = Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(fifo.success());
+    let error = refused("a FIFO");
+    assert!(error.contains("is a named pipe (FIFO)"), "{error}");
+    std::fs::remove_file(&path).unwrap();
+
+    std::fs::create_dir(&path).unwrap();
+    let error = refused("a directory");
+    assert!(error.contains("is a directory"), "{error}");
+    std::fs::remove_dir(&path).unwrap();
+
+    std::fs::write(&path, "#".repeat(2 << 20)).unwrap();
+    let error = refused("2 MiB");
+    assert!(
+        error.contains("2097152 bytes or more; at most 1048576 bytes (1 MiB)"),
+        "{error}"
+    );
+
+    // Under the limit, a long unknown option is named in at most 200 bytes.
+    std::fs::write(&path, format!("{} = 1\n", "k".repeat(1_000_000))).unwrap();
+    let error = refused("a long unknown option");
+    assert!(
+        error.contains(&format!(
+            "line 1: unknown option `{}… (1000000 bytes)`",
+            "k".repeat(200)
+        )),
+        "{error}"
+    );
+
+    // A number past its range, from the file.
+    std::fs::write(&path, "devnet = true\nmin-increment-ms = 3600001\n").unwrap();
+    let error = refused("min-increment-ms past an hour");
+    assert!(
+        error.contains("`min-increment-ms` = 3600001: must be at most 3600000"),
+        "{error}"
+    );
+    std::fs::write(&path, "devnet = true\ndevnet-setup-powers = 2048\n").unwrap();
+    let error = refused("2048 powers");
+    assert!(error.contains("use 16, 128 or 1024"), "{error}");
+    std::fs::write(&path, "devnet = true\n").unwrap();
+    let error = refused_run(dir, &["--worker-base-port", "0"], &[]);
+    assert!(error.contains("`worker-base-port` = 0"), "{error}");
+}

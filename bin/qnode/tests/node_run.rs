@@ -351,3 +351,67 @@ fn remote_workers_are_retried_until_they_answer() {
     }
     assert!(!verified_increments(dir.path()).is_empty());
 }
+
+#[test]
+fn a_stopped_nodes_store_is_read_without_writes_and_its_key_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let node = start(dir.path(), 28_400, 1);
+    node.wait_for_increment(4, Duration::from_secs(120));
+    node.terminate(Duration::from_secs(5));
+    let peer = common::text(&common::qnode(&["peer-id", "--config-dir", d]).stdout);
+    let store = dir.path().join("store.redb");
+    let snapshot = || {
+        (
+            std::fs::read(&store).unwrap(),
+            std::fs::metadata(&store).unwrap().modified().unwrap(),
+        )
+    };
+    let before = snapshot();
+    let key = dir.path().join("node-key");
+    std::fs::remove_file(&key).unwrap();
+    let reads: [&[&str]; 5] = [
+        &["proofs", "--verify"],
+        &["frames"],
+        &["db", "check"],
+        &["db", "stats"],
+        &["db", "version"],
+    ];
+    for args in reads {
+        let out = common::qnode(&[args, &["--config-dir", d]].concat());
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            common::text(&out.stderr)
+        );
+    }
+    assert!(!key.exists(), "a read-only command created a key");
+    assert!(snapshot() == before, "store bytes or mtime changed");
+
+    // Without its key the node refuses to start, names the chain's peer and the way out,
+    // and writes nothing.
+    let mut refused = spawn(
+        dir.path(),
+        &["--workers", "1", "--worker-base-port", "28400"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = refused.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a start without its key was not refused"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!status.success());
+    let log: Vec<String> = refused.log.iter().collect();
+    let log = log.join("\n");
+    assert!(
+        log.contains(peer.trim()) && log.contains("--new-identity"),
+        "{log}"
+    );
+    assert!(!key.exists(), "a refused start created a key");
+    assert!(snapshot() == before, "a refused start changed the store");
+}

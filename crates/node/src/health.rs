@@ -35,7 +35,13 @@ fn stale(last_ms: i64, window: Duration, now: i64) -> bool {
 pub fn readiness(ctx: &Context, rules: &HealthRules) -> Readiness {
     let now = now_ms();
     let mut problems = Vec::new();
-    if stale(ctx.metrics.last_workers_ok_ms(), rules.workers_window, now) {
+    let store_failure = ctx.metrics.store_write_failure();
+    if let Some(why) = &store_failure {
+        problems.push(format!("store writes failing, proof loop paused: {why}"));
+    }
+    // A loop paused on the store asks the workers nothing; they are not the problem.
+    if store_failure.is_none() && stale(ctx.metrics.last_workers_ok_ms(), rules.workers_window, now)
+    {
         problems.push(format!(
             "no proof from every data worker in the last {} s: are the workers running?",
             rules.workers_window.as_secs()

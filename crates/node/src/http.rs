@@ -1,7 +1,9 @@
 //! The operator's HTTP endpoint: `/metrics` (Prometheus text), `/healthz` (the process is
 //! up), `/readyz` (200 or 503 with what is wrong), `/api/status` (the status as JSON) and
-//! `/`, the dashboard — one page embedded in the binary.
+//! `/`, the dashboard — one page embedded in the binary. Connections are capped and
+//! closed when idle ([`crate::connection_limits`]).
 
+use crate::connection_limits::{ConnectionLimits, LimitedListener};
 use crate::status::StatusSource;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -44,11 +46,22 @@ async fn dashboard() -> Html<&'static str> {
     Html(DASHBOARD)
 }
 
-/// Serves the endpoint on a bound listener until `shutdown`.
+/// Serves the endpoint on a bound listener until `shutdown`, within
+/// [`ConnectionLimits::HTTP`].
 pub fn serve(
     listener: tokio::net::TcpListener,
     source: Arc<StatusSource>,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    serve_with(listener, source, shutdown, ConnectionLimits::HTTP)
+}
+
+/// [`serve`] within other limits.
+pub fn serve_with(
+    listener: tokio::net::TcpListener,
+    source: Arc<StatusSource>,
     mut shutdown: watch::Receiver<bool>,
+    limits: ConnectionLimits,
 ) -> tokio::task::JoinHandle<()> {
     let app = Router::new()
         .route("/", get(dashboard))
@@ -57,6 +70,7 @@ pub fn serve(
         .route("/readyz", get(readyz))
         .route("/api/status", get(status))
         .with_state(source);
+    let listener = LimitedListener::new(listener, limits);
     tokio::spawn(async move {
         let stop = async move {
             let _ = shutdown.wait_for(|stop| *stop).await;

@@ -40,6 +40,8 @@ pub struct Metrics {
     last_workers_ok_ms: AtomicI64,
     last_head_change_ms: AtomicI64,
     last_split_ms: [AtomicU64; 3],
+    /// Why the last store write failed, while writes keep failing.
+    store_write_failure: std::sync::Mutex<Option<String>>,
 }
 
 /// Where the last increment's time went, in milliseconds.
@@ -123,6 +125,7 @@ impl Metrics {
             last_workers_ok_ms: AtomicI64::new(0),
             last_head_change_ms: AtomicI64::new(0),
             last_split_ms: Default::default(),
+            store_write_failure: Default::default(),
         })
     }
 
@@ -164,6 +167,18 @@ impl Metrics {
     /// When every worker last answered (ms since the epoch; 0 never).
     pub fn last_workers_ok_ms(&self) -> i64 {
         self.last_workers_ok_ms.load(Ordering::Relaxed)
+    }
+
+    /// A store write failed (`Some`, why) or succeeded again (`None`).
+    pub fn store_write(&self, failure: Option<String>) {
+        if let Ok(mut slot) = self.store_write_failure.lock() {
+            *slot = failure;
+        }
+    }
+
+    /// Why store writes are failing, if they are.
+    pub fn store_write_failure(&self) -> Option<String> {
+        self.store_write_failure.lock().ok().and_then(|s| s.clone())
     }
 
     /// The head moved just now.

@@ -9,6 +9,7 @@ use crate::health::HealthRules;
 use crate::kzg_setup::{self, SetupError};
 use crate::master_time_reel::{Genesis, MasterTimeReel, ReelError};
 use crate::metrics::Metrics;
+use crate::node_identity::{self, IdentityError, KeyPlan};
 use crate::peer_info_manager::now_ms;
 use crate::peer_info_manager::PeerInfoManager;
 use crate::proof_loop::{ProofLoop, ProofLoopError};
@@ -70,6 +71,9 @@ pub struct NodeConfig {
     pub health: HealthRules,
     /// Where the log layer keeps recent warnings (shown by status and the dashboard).
     pub warnings: Arc<RecentWarnings>,
+    /// Start under a new (or the present) key even though the store holds another peer's
+    /// proof chain.
+    pub new_identity: bool,
 }
 
 /// The node's network settings.
@@ -122,13 +126,20 @@ pub enum NodeError {
     /// The identity or the network failed.
     #[error(transparent)]
     Network(#[from] NetworkError),
+    /// The key does not fit the stored proof chain (see its message).
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
 }
 
-/// This node's peer id bytes (the libp2p peer id of `CONFIG/node-key`, created on first
-/// use): the proof chain is stored under them and reports' challenges start with them.
-pub fn peer_id(config_dir: &Path) -> Result<Vec<u8>, NodeError> {
-    let key = qnode_p2p::load_or_create_identity(config_dir)?;
-    Ok(key.public().to_peer_id().to_bytes())
+/// The peer ids whose proof chains a store holds, from a verified read-only copy (no
+/// store yet: none). A damaged store stops the start here, before anything is written.
+fn stored_chains(config_dir: &Path) -> Result<Vec<Vec<u8>>, NodeError> {
+    let path = config_dir.join(qnode_store::STORE_FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let report = Store::open_read_only(&path)?.check()?.into_result(&path)?;
+    Ok(report.chains.into_iter().map(|c| c.peer).collect())
 }
 
 /// Runs the node until `shutdown` becomes true, then stops every task and worker.
@@ -141,8 +152,16 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         );
     }
     let master_difficulty = (config.master_difficulty / divisor).max(1);
+    // Every check before the first write: the store and key as they are, the ports.
+    let stored = stored_chains(&config.config_dir)?;
+    let key_plan = node_identity::plan(&config.config_dir, &stored, config.new_identity)?;
+    let http_listener = bind(config.http_listen, "dashboard and metrics", "http-listen").await?;
+    let api_listener = bind(config.grpc_listen, "node API", "grpc-listen").await?;
     let store = Arc::new(Store::open_in(&config.config_dir)?);
-    let key = qnode_p2p::load_or_create_identity(&config.config_dir)?;
+    let key = match key_plan {
+        KeyPlan::Use(key) => *key,
+        KeyPlan::Create => qnode_p2p::create_identity(&config.config_dir)?,
+    };
     let own = key.public().to_peer_id();
     tracing::info!(peer_id = %own, dir = %config.config_dir.display(), "starting");
     // Before the genesis proof: a node without a setup should say so at once.
@@ -229,8 +248,6 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         metrics,
     };
 
-    let http_listener = bind(config.http_listen, "dashboard and metrics", "http-listen").await?;
-    let api_listener = bind(config.grpc_listen, "node API", "grpc-listen").await?;
     let local = |l: &Option<tokio::net::TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
     let status = Arc::new(StatusSource {
         ctx: ctx.clone(),

@@ -1,8 +1,12 @@
 //! The node API: the original's `NodeService` over gRPC — stored frames, peers and their
 //! manifests, the node's own head and proof-chain reward — for `qnode node-info`,
 //! `qnode peers`, `qnode frames` and scripts. Read-only. The node binds it to
-//! 127.0.0.1 unless the operator configures another address.
+//! 127.0.0.1 unless the operator configures another address. Connections are capped and
+//! closed when idle ([`crate::connection_limits`]); calls are bounded in size, time and
+//! number per connection.
 
+use crate::connection_limits::{ConnectionLimits, LimitedListener};
+use crate::quote::clip_hex;
 use crate::services::Context;
 use qnode_p2p::PeerId;
 use qnode_protocol::pb::node::node_service_server::{NodeService, NodeServiceServer};
@@ -39,13 +43,19 @@ impl NodeApi {
         if filter.is_empty() || filter == self.ctx.filter.as_slice() {
             Ok(&self.ctx.filter)
         } else {
-            Err(Status::not_found(format!(
-                "no clock with filter {}: this node keeps only the master clock ({})",
-                hex::encode(filter),
-                hex::encode(&self.ctx.filter)
-            )))
+            Err(Status::not_found(unknown_filter(filter, &self.ctx.filter)))
         }
     }
+}
+
+/// The answer to a filter this node does not keep: the filter quoted at most
+/// [`crate::quote::MAX_QUOTED`] characters of hex, however long it is.
+fn unknown_filter(filter: &[u8], master: &[u8]) -> String {
+    format!(
+        "no clock with filter {}: this node keeps only the master clock ({})",
+        clip_hex(filter),
+        hex::encode(master)
+    )
 }
 
 #[tonic::async_trait]
@@ -208,16 +218,42 @@ impl NodeService for NodeApi {
     }
 }
 
-/// Serves the API on a bound listener until `shutdown`.
+/// Requests are a few bytes: anything larger is refused before it is decoded.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// A call that takes longer is answered `DEADLINE_EXCEEDED`.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Calls in flight on one connection at most.
+pub const CALLS_PER_CONNECTION: usize = 16;
+
+/// Serves the API on a bound listener until `shutdown`, within
+/// [`ConnectionLimits::NODE_API`].
 pub fn serve(
     listener: tokio::net::TcpListener,
     ctx: Arc<Context>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
+    serve_with(listener, ctx, shutdown, ConnectionLimits::NODE_API)
+}
+
+/// [`serve`] within other limits. Besides the connection cap and idle timeout, each call
+/// has [`CALL_TIMEOUT`], each connection at most [`CALLS_PER_CONNECTION`] calls at once, and
+/// each request at most [`MAX_REQUEST_BYTES`]. No HTTP/2 keep-alive pings are sent: an
+/// idle connection is closed instead (a ping answered would count as activity).
+pub fn serve_with(
+    listener: tokio::net::TcpListener,
+    ctx: Arc<Context>,
+    mut shutdown: watch::Receiver<bool>,
+    limits: ConnectionLimits,
+) -> tokio::task::JoinHandle<()> {
+    let service =
+        NodeServiceServer::new(NodeApi { ctx }).max_decoding_message_size(MAX_REQUEST_BYTES);
     let server = tonic::transport::Server::builder()
-        .add_service(NodeServiceServer::new(NodeApi { ctx }))
+        .timeout(CALL_TIMEOUT)
+        .concurrency_limit_per_connection(CALLS_PER_CONNECTION)
+        .max_concurrent_streams(Some(CALLS_PER_CONNECTION as u32))
+        .add_service(service)
         .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener),
+            LimitedListener::new(listener, limits).incoming(),
             async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             },
@@ -227,4 +263,31 @@ pub fn serve(
             tracing::error!("node API stopped: {e}");
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_filter_is_quoted_at_most_200_characters() {
+        let master = [0xff; 32];
+        let short = unknown_filter(&[0xab; 4], &master);
+        assert_eq!(
+            short,
+            format!(
+                "no clock with filter abababab: this node keeps only the master clock ({})",
+                "ff".repeat(32)
+            )
+        );
+        let huge = unknown_filter(&[0xab; 1 << 20], &master);
+        assert!(huge.len() < 400, "{} bytes", huge.len());
+        assert!(
+            huge.starts_with(&format!(
+                "no clock with filter {}… (1048576 bytes):",
+                "ab".repeat(100)
+            )),
+            "{huge}"
+        );
+    }
 }

@@ -49,6 +49,10 @@ pub fn digest_value(proof: &[u8]) -> Scalar {
     Scalar::from_be_bytes_reduced(&Sha3_512::digest(proof))
 }
 
+/// The first wait after a failed store write; it doubles up to `STORE_RETRY_MAX`.
+const STORE_RETRY_FIRST: Duration = Duration::from_secs(1);
+const STORE_RETRY_MAX: Duration = Duration::from_secs(30);
+
 /// Why the loop stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ProofLoopError {
@@ -160,7 +164,13 @@ impl ProofLoop {
                 let opening = self.setup.open(size, &previous.values, index)?;
                 kzg_time += kzg_started.elapsed();
                 let store_started = Instant::now();
-                self.store_increment(&previous, index, &g1_to_bytes(&opening.proof), parallelism)?;
+                let opening = g1_to_bytes(&opening.proof);
+                let stored = self
+                    .store_until_written(&previous, index, &opening, parallelism, &mut shutdown)
+                    .await?;
+                if !stored {
+                    return Ok(());
+                }
                 store_time = store_started.elapsed();
             }
             self.observe(workers_time, kzg_time, store_time);
@@ -190,6 +200,45 @@ impl ProofLoop {
     fn observe(&self, workers: Duration, kzg: Duration, store: Duration) {
         self.metrics
             .increment_done([("workers", workers), ("kzg", kzg), ("store", store)]);
+    }
+
+    /// Stores the increment, retrying with backoff while the store cannot be written (a
+    /// full disk, say): nothing is proved meanwhile, so nothing is lost or skipped. False
+    /// when shutdown came first.
+    async fn store_until_written(
+        &self,
+        previous: &Unstored,
+        index: usize,
+        opening: &[u8],
+        parallelism: usize,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<bool, ProofLoopError> {
+        let mut wait = STORE_RETRY_FIRST;
+        loop {
+            match self.store_increment(previous, index, opening, parallelism) {
+                Ok(()) => {
+                    if self.metrics.store_write_failure().is_some() {
+                        tracing::info!(increment = previous.increment, "store writable again");
+                        self.metrics.store_write(None);
+                    }
+                    return Ok(true);
+                }
+                Err(ProofLoopError::Store(e @ StoreError::Io { .. })) => {
+                    tracing::error!(
+                        increment = previous.increment,
+                        "cannot store the increment, retrying in {} s: {e}",
+                        wait.as_secs()
+                    );
+                    self.metrics.store_write(Some(e.to_string()));
+                }
+                Err(e) => return Err(e),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return Ok(false),
+            }
+            wait = (wait * 2).min(STORE_RETRY_MAX);
+        }
     }
 
     fn store_increment(

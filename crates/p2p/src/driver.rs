@@ -131,6 +131,14 @@ impl Driver {
                     .collect();
                 let _ = done.send(Ok(peers));
             }
+            Command::Mesh(filter, done) => {
+                let topic = topic_for(&filter).hash();
+                let _ = done.send(Ok(behaviour
+                    .gossipsub
+                    .mesh_peers(&topic)
+                    .copied()
+                    .collect()));
+            }
         }
     }
 

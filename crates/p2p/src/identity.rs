@@ -1,23 +1,86 @@
 //! The node's key pair: Ed25519, protobuf-encoded in `CONFIG_DIR/node-key`, mode 0600.
+//!
+//! A key file is read only when it is a regular file of a sane size, so a FIFO or device
+//! put in its place cannot block or flood the start. A key readable by group or others is
+//! used, with a warning (as ssh warns for its config; qnode does not refuse, because
+//! restoring a backup often loses the mode and the key is still the node's identity).
 
 use crate::NetworkError;
 use libp2p::identity::Keypair;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// The key file's name in a config directory.
 pub const IDENTITY_FILE: &str = "node-key";
 
-/// Loads the key pair, creating it (readable by the owner only) on first use.
-pub fn load_or_create_identity(config_dir: &Path) -> Result<Keypair, NetworkError> {
+/// An Ed25519 key file is 68 bytes; anything much larger is not one.
+const MAX_KEY_BYTES: u64 = 4096;
+
+/// The node's key pair, or `None` when there is no key file. Never creates one.
+pub fn load_identity(config_dir: &Path) -> Result<Option<Keypair>, NetworkError> {
     let path = config_dir.join(IDENTITY_FILE);
     let fail = |cause: String| NetworkError::Identity {
         path: path.display().to_string(),
         cause,
     };
-    match std::fs::read(&path) {
-        Ok(bytes) => Keypair::from_protobuf_encoding(&bytes).map_err(|e| fail(e.to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_identity(config_dir),
-        Err(e) => Err(fail(e.to_string())),
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    if !meta.is_file() {
+        return Err(fail(
+            "not a regular file (a directory, FIFO or device); it must be the key file \
+             `qnode init` wrote"
+                .into(),
+        ));
+    }
+    match meta.len() {
+        0 => {
+            return Err(fail(
+                "the file is empty (an interrupted copy?); restore node-key from your backup"
+                    .into(),
+            ))
+        }
+        n if n > MAX_KEY_BYTES => {
+            return Err(fail(format!(
+                "{n} bytes is too large for a key file; restore node-key from your backup"
+            )))
+        }
+        _ => {}
+    }
+    if let Some(warning) = permission_warning(meta.permissions().mode()) {
+        tracing::warn!(path = %path.display(), "{warning}");
+    }
+    let bytes = std::fs::read(&path).map_err(|e| fail(e.to_string()))?;
+    Keypair::from_protobuf_encoding(&bytes)
+        .map(Some)
+        .map_err(|_| {
+            fail(format!(
+                "{} bytes that are not an Ed25519 node key (truncated or damaged); restore \
+                 node-key from your backup",
+                bytes.len()
+            ))
+        })
+}
+
+/// What to say about a key file's mode, if anything.
+fn permission_warning(mode: u32) -> Option<String> {
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the node key is readable by others (mode {:o}); anyone who can read it can \
+             impersonate this node. Run: chmod 600 on it",
+            mode & 0o777
+        )
+    })
+}
+
+/// Loads the key pair, creating it (readable by the owner only) when there is none: for a
+/// new directory, where no proof chain can hang on a lost key.
+pub fn load_or_create_identity(config_dir: &Path) -> Result<Keypair, NetworkError> {
+    match load_identity(config_dir)? {
+        Some(key) => Ok(key),
+        None => create_identity(config_dir),
     }
 }
 
@@ -53,4 +116,56 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_private_mode_is_quiet() {
+        assert_eq!(permission_warning(0o100600), None);
+        assert_eq!(permission_warning(0o100400), None);
+        let warning = permission_warning(0o100644).expect("world-readable warns");
+        assert!(
+            warning.contains("644") && warning.contains("chmod 600"),
+            "{warning}"
+        );
+        assert!(permission_warning(0o100640).is_some());
+    }
+
+    #[test]
+    fn odd_key_files_are_refused_in_words() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(load_identity(dir.path()).expect("no key is fine").is_none());
+        let key = dir.path().join(IDENTITY_FILE);
+        let refused = |what: &str| {
+            let err = load_identity(dir.path()).expect_err(what).to_string();
+            assert!(err.contains("node-key"), "{what}: {err}");
+            err
+        };
+        std::fs::create_dir(&key).expect("dir");
+        assert!(refused("a directory").contains("not a regular file"));
+        std::fs::remove_dir(&key).expect("rm");
+        nix::unistd::mkfifo(&key, nix::sys::stat::Mode::S_IRWXU).expect("fifo");
+        assert!(refused("a FIFO").contains("not a regular file"));
+        std::fs::remove_file(&key).expect("rm");
+        std::fs::write(&key, b"").expect("empty");
+        assert!(refused("empty").contains("empty"));
+        let good = Keypair::generate_ed25519()
+            .to_protobuf_encoding()
+            .expect("encode");
+        std::fs::write(&key, &good[..good.len() / 2]).expect("truncated");
+        assert!(refused("truncated").contains("truncated or damaged"));
+        std::fs::write(&key, vec![0u8; 10_000]).expect("huge");
+        assert!(refused("huge").contains("too large"));
+        std::fs::write(&key, &good).expect("good");
+        let loaded = load_identity(dir.path()).expect("loads").expect("some");
+        assert_eq!(
+            loaded.public(),
+            Keypair::from_protobuf_encoding(&good)
+                .expect("decode")
+                .public()
+        );
+    }
 }

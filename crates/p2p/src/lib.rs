@@ -22,7 +22,7 @@ pub use behaviour::{
     APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES,
     PUBLISH_THRESHOLD, REQUEST_TIMEOUT,
 };
-pub use identity::{create_identity, load_or_create_identity, IDENTITY_FILE};
+pub use identity::{create_identity, load_identity, load_or_create_identity, IDENTITY_FILE};
 pub use libp2p::identity::Keypair;
 pub use libp2p::{Multiaddr, PeerId};
 pub use network::{

@@ -150,6 +150,7 @@ pub(crate) enum Command {
     Judge(GossipMessage, Verdict),
     SetScore(PeerId, f64),
     Connected(Reply<Vec<ConnectedPeer>>),
+    Mesh(Vec<u8>, Reply<Vec<PeerId>>),
 }
 
 /// A peer with an open connection.
@@ -319,5 +320,11 @@ impl Network {
     /// The peers with open connections, their addresses and gossipsub scores.
     pub async fn connected(&self) -> Result<Vec<ConnectedPeer>, NetworkError> {
         self.ask(Command::Connected).await
+    }
+
+    /// The peers in gossipsub's mesh for `filter`'s topic: those an accepted message is
+    /// forwarded to at once (the rest hear of it only through gossip at a heartbeat).
+    pub async fn mesh_peers(&self, filter: &[u8]) -> Result<Vec<PeerId>, NetworkError> {
+        self.ask(|tx| Command::Mesh(filter.to_vec(), tx)).await
     }
 }

@@ -68,6 +68,19 @@ async fn next_gossip(
     None
 }
 
+/// Waits until `node`'s mesh for the filter holds every one of `peers`.
+async fn wait_for_mesh(node: &Network, peers: &[PeerId]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mesh = node.mesh_peers(FILTER).await.unwrap();
+        if peers.iter().all(|p| mesh.contains(p)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "mesh never formed: {mesh:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[test]
 fn the_identity_is_created_once_and_kept_private() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,16 +104,14 @@ async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
         n.subscribe(FILTER).await.unwrap();
     }
 
-    // C knows only B; Kademlia through B finds A. Publishing fails until the peers know
-    // each other's subscriptions, so retry briefly.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let at_b = loop {
-        assert!(Instant::now() < deadline, "gossip never arrived");
-        let _ = a.publish(FILTER, b"a frame".to_vec()).await;
-        if let Some(m) = next_gossip(&mut b_events, Duration::from_millis(500)).await {
-            break m;
-        }
-    };
+    // C knows only B. B forwards an accepted message at once only to its mesh peers, and
+    // A can publish only once it knows B's subscription: wait for that state, not a time.
+    wait_for_mesh(&a, &[b.local_peer_id()]).await;
+    wait_for_mesh(&b, &[a.local_peer_id(), c.local_peer_id()]).await;
+    a.publish(FILTER, b"a frame".to_vec()).await.unwrap();
+    let at_b = next_gossip(&mut b_events, Duration::from_secs(10))
+        .await
+        .expect("B hears A's frame");
     assert_eq!(
         (at_b.author, at_b.data.as_slice()),
         (a.local_peer_id(), &b"a frame"[..])

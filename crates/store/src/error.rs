@@ -34,12 +34,22 @@ pub enum StoreError {
         /// The system's error.
         cause: String,
     },
-    /// The file needs recovery after a crash, and a read-only open cannot do it.
+    /// The store was written by a newer qnode.
     #[error(
-        "store {path} was not closed cleanly and needs recovery; start the node once (it \
-         recovers the store) and try again."
+        "store {path} has schema version {found}, but this qnode knows versions up to \
+         {supported}. Run the newer qnode that wrote it, or restore a backup made by this one."
     )]
-    NeedsRecovery {
+    TooNew {
+        /// The store file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+        /// The newest version this build knows.
+        supported: u32,
+    },
+    /// A write was asked of a store opened only to read.
+    #[error("store {path} was opened read-only; this command does not change it")]
+    ReadOnly {
         /// The store file.
         path: PathBuf,
     },
@@ -61,6 +71,10 @@ impl StoreError {
         let path = path.to_path_buf();
         match e.into() {
             redb::Error::DatabaseAlreadyOpen => StoreError::InUse { path },
+            redb::Error::PreviousIo => StoreError::Io {
+                path,
+                cause: "an earlier write failed (see the error before this one)".into(),
+            },
             // redb reports a bad magic number or a short file as I/O errors of these kinds.
             redb::Error::Io(io)
                 if matches!(
@@ -81,6 +95,13 @@ impl StoreError {
                 path,
                 cause: other.to_string(),
             },
+        }
+    }
+
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            cause: e.to_string(),
         }
     }
 

@@ -3,42 +3,45 @@
 use crate::{Store, StoreError};
 use prost::Message;
 use qnode_protocol::pb::clock::ClockFrame;
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 use std::ops::RangeInclusive;
 
-const FRAMES: TableDefinition<(&[u8], u64), &[u8]> = TableDefinition::new("clock_frames");
-const HEADS: TableDefinition<&[u8], u64> = TableDefinition::new("clock_heads");
+pub(crate) const FRAMES: TableDefinition<(&[u8], u64), &[u8]> =
+    TableDefinition::new("clock_frames");
+pub(crate) const HEADS: TableDefinition<&[u8], u64> = TableDefinition::new("clock_heads");
 
 impl Store {
     /// Appends `frame` as the new head of its filter: frame 0 into an empty chain, or
     /// exactly head + 1. Frame and head are written in one transaction.
     pub fn append_frame(&self, frame: &ClockFrame) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        {
-            let mut heads = txn.open_table(HEADS).map_err(|e| self.err(e))?;
-            let head = heads
-                .get(frame.filter.as_slice())
-                .map_err(|e| self.err(e))?
-                .map(|g| g.value());
-            let expected = head.map_or(0, |h| h + 1);
-            if frame.frame_number != expected {
-                return Err(StoreError::OutOfOrder(format!(
-                    "frame {} is not the next frame ({expected})",
-                    frame.frame_number
-                )));
+        self.guarded(|| {
+            let txn = self.begin_write()?;
+            {
+                let mut heads = txn.open_table(HEADS).map_err(|e| self.err(e))?;
+                let head = heads
+                    .get(frame.filter.as_slice())
+                    .map_err(|e| self.err(e))?
+                    .map(|g| g.value());
+                let expected = head.map_or(0, |h| h + 1);
+                if frame.frame_number != expected {
+                    return Err(StoreError::OutOfOrder(format!(
+                        "frame {} is not the next frame ({expected})",
+                        frame.frame_number
+                    )));
+                }
+                let mut frames = txn.open_table(FRAMES).map_err(|e| self.err(e))?;
+                frames
+                    .insert(
+                        (frame.filter.as_slice(), frame.frame_number),
+                        frame.encode_to_vec().as_slice(),
+                    )
+                    .map_err(|e| self.err(e))?;
+                heads
+                    .insert(frame.filter.as_slice(), frame.frame_number)
+                    .map_err(|e| self.err(e))?;
             }
-            let mut frames = txn.open_table(FRAMES).map_err(|e| self.err(e))?;
-            frames
-                .insert(
-                    (frame.filter.as_slice(), frame.frame_number),
-                    frame.encode_to_vec().as_slice(),
-                )
-                .map_err(|e| self.err(e))?;
-            heads
-                .insert(frame.filter.as_slice(), frame.frame_number)
-                .map_err(|e| self.err(e))?;
-        }
-        txn.commit().map_err(|e| self.err(e))
+            txn.commit().map_err(|e| self.err(e))
+        })
     }
 
     /// The head frame of `filter`, if any frame is stored.
@@ -51,14 +54,16 @@ impl Store {
 
     /// The head's frame number of `filter`.
     pub fn head_number(&self, filter: &[u8]) -> Result<Option<u64>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
-        let heads = match txn.open_table(HEADS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
-        let head = heads.get(filter).map_err(|e| self.err(e))?;
-        Ok(head.map(|g| g.value()))
+        self.guarded(|| {
+            let txn = self.begin_read()?;
+            let heads = match txn.open_table(HEADS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(self.err(e)),
+            };
+            let head = heads.get(filter).map_err(|e| self.err(e))?;
+            Ok(head.map(|g| g.value()))
+        })
     }
 
     /// Frame `number` of `filter`.
@@ -72,24 +77,26 @@ impl Store {
         filter: &[u8],
         range: RangeInclusive<u64>,
     ) -> Result<Vec<ClockFrame>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
-        let table = match txn.open_table(FRAMES) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(self.err(e)),
-        };
-        let (from, to) = (*range.start(), *range.end());
-        let mut out = Vec::new();
-        for entry in table
-            .range((filter, from)..=(filter, to))
-            .map_err(|e| self.err(e))?
-        {
-            let (key, value) = entry.map_err(|e| self.err(e))?;
-            let frame = ClockFrame::decode(value.value()).map_err(|e| {
-                StoreError::corrupt(&self.path, format!("frame {}: {e}", key.value().1))
-            })?;
-            out.push(frame);
-        }
-        Ok(out)
+        self.guarded(|| {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(FRAMES) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(self.err(e)),
+            };
+            let (from, to) = (*range.start(), *range.end());
+            let mut out = Vec::new();
+            for entry in table
+                .range((filter, from)..=(filter, to))
+                .map_err(|e| self.err(e))?
+            {
+                let (key, value) = entry.map_err(|e| self.err(e))?;
+                let frame = ClockFrame::decode(value.value()).map_err(|e| {
+                    StoreError::corrupt(&self.path, format!("frame {}: {e}", key.value().1))
+                })?;
+                out.push(frame);
+            }
+            Ok(out)
+        })
     }
 }

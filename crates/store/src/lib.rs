@@ -7,61 +7,153 @@
 //! that is not latest + 1), so a crash at any point leaves a prefix of what was written:
 //! nothing torn, no gaps, nothing twice.
 //!
-//! Opening never silently discards data. A file that needs recovery after a crash is
-//! recovered from a backup copy kept until recovery succeeds; a file that cannot be opened
-//! is left exactly as it was, with an error naming it and what to do.
+//! Nothing is trusted unchecked and nothing damaged is built on: every open first reads
+//! the file into memory, where redb verifies every page's checksum and qnode checks every
+//! record and chain (`open`, `check`). A store that fails is left exactly as it was, with an
+//! error naming it and what to do. Tools open that verified copy and never write the file;
+//! any panic redb raises on a damaged page is turned into the same error (`guard`).
 
+mod check;
 mod error;
 mod frames;
+mod guard;
 mod open;
 mod proofs;
+mod schema;
 
+pub use check::{peer_name, ChainSummary, FilterSummary, StoreReport};
 pub use error::StoreError;
 pub use proofs::{DataTimeProof, LatestProof, REWARD_PER_CORE};
+pub use schema::SCHEMA_VERSION;
 
-use redb::Database;
+use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
 
 /// The file name of the store inside a config directory.
 pub const STORE_FILE: &str = "store.redb";
 
-/// An open store. One process at a time: redb locks the file.
+/// An open store. One writer at a time: redb locks the file.
 pub struct Store {
-    db: Database,
+    /// `None` only while a reopen after a failed write has not succeeded yet.
+    db: RwLock<Option<Database>>,
     path: PathBuf,
+    writable: bool,
+    /// redb refuses every call after a failed write until the file is reopened.
+    write_failed: AtomicBool,
 }
 
 impl Store {
-    /// Opens `config_dir/store.redb` if it exists: for tools that must not create one.
-    pub fn open_existing_in(config_dir: &Path) -> Result<Store, StoreError> {
-        let path = config_dir.join(STORE_FILE);
-        if !path.exists() {
-            return Err(StoreError::Missing { path });
-        }
-        Store::open(&path)
+    /// Opens a verified in-memory copy of `config_dir/store.redb`, for tools that only
+    /// read: the file is never written, so this works on a stopped node's store, a backup
+    /// on read-only media and a full disk alike.
+    pub fn open_read_only_in(config_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_read_only(&config_dir.join(STORE_FILE))
     }
 
-    /// Opens (or creates) `config_dir/store.redb`.
+    /// Opens a verified in-memory copy of the store file at `path` (see
+    /// [`Store::open_read_only_in`]).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store::new(open::read_only(path)?, path, false))
+    }
+
+    /// Opens (or creates) `config_dir/store.redb` for writing, once it has passed every
+    /// check.
     pub fn open_in(config_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(config_dir).map_err(|e| StoreError::Io {
-            path: config_dir.to_path_buf(),
-            cause: e.to_string(),
-        })?;
+        std::fs::create_dir_all(config_dir).map_err(|e| StoreError::io(config_dir, e))?;
         Store::open(&config_dir.join(STORE_FILE))
     }
 
-    /// Opens (or creates) the store file at `path`.
+    /// Opens (or creates) the store file at `path` for writing (see [`Store::open_in`]).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = open::open_or_create(path)?;
-        Ok(Store {
-            db,
+        Ok(Store::new(open::writable(path)?, path, true))
+    }
+
+    fn new(db: Database, path: &Path, writable: bool) -> Store {
+        Store {
+            db: RwLock::new(Some(db)),
             path: path.to_path_buf(),
-        })
+            writable,
+            write_failed: AtomicBool::new(false),
+        }
     }
 
     /// The file behind this store.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The schema version of the store (0: written before qnode kept one; it is migrated
+    /// when a node next opens it for writing).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.with_db(|db| schema::version(&self.path, db))
+    }
+
+    /// Walks every record, chain, head and latest pointer; the report lists what is wrong.
+    pub fn check(&self) -> Result<StoreReport, StoreError> {
+        self.with_db(|db| check::records(&self.path, db))
+    }
+
+    fn begin_read(&self) -> Result<ReadTransaction, StoreError> {
+        self.with_db(|db| db.begin_read().map_err(|e| self.err(e)))
+    }
+
+    fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        if !self.writable {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        self.with_db(|db| db.begin_write().map_err(|e| self.err(e)))
+    }
+
+    /// Runs `f` on the open database, first reopening it if a write failed (a full disk):
+    /// redb keeps failing until then, and the file itself is as the last commit left it.
+    fn with_db<T>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.write_failed.load(Ordering::Acquire) {
+            self.reopen()?;
+        }
+        let slot = self
+            .db
+            .read()
+            .map_err(|_| self.closed("a thread failed holding it"))?;
+        let db = slot
+            .as_ref()
+            .ok_or_else(|| self.closed("the reopen after a failed write did not succeed yet"))?;
+        f(db)
+    }
+
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut slot = self
+            .db
+            .write()
+            .map_err(|_| self.closed("a thread failed holding it"))?;
+        if !self.write_failed.load(Ordering::Acquire) {
+            return Ok(()); // another thread reopened it
+        }
+        drop(slot.take()); // releases the file lock the new handle needs
+        *slot = Some(open::writable(&self.path)?);
+        self.write_failed.store(false, Ordering::Release);
+        Ok(())
+    }
+
+    fn closed(&self, why: &str) -> StoreError {
+        StoreError::Io {
+            path: self.path.clone(),
+            cause: format!("the store is closed: {why}"),
+        }
+    }
+
+    fn guarded<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let result = guard::run(&self.path, f);
+        if self.writable && matches!(result, Err(StoreError::Io { .. })) {
+            self.write_failed.store(true, Ordering::Release);
+        }
+        result
     }
 
     fn err(&self, e: impl Into<redb::Error>) -> StoreError {

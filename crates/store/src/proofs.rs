@@ -2,10 +2,12 @@
 //! layout, and per peer the latest increment with the running reward.
 
 use crate::{Store, StoreError};
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 
-const PROOFS: TableDefinition<(&[u8], u32), &[u8]> = TableDefinition::new("data_time_proofs");
-const LATEST: TableDefinition<&[u8], &[u8]> = TableDefinition::new("data_time_proof_latest");
+pub(crate) const PROOFS: TableDefinition<(&[u8], u32), &[u8]> =
+    TableDefinition::new("data_time_proofs");
+pub(crate) const LATEST: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("data_time_proof_latest");
 
 /// Reward units per worker core per increment (the original's `pomwBasis`).
 pub const REWARD_PER_CORE: u128 = 1_200_000;
@@ -45,7 +47,7 @@ impl DataTimeProof {
         v
     }
 
-    fn decode(v: &[u8]) -> Option<DataTimeProof> {
+    pub(crate) fn decode(v: &[u8]) -> Option<DataTimeProof> {
         let (difficulty, v) = take_u32(v)?;
         let (parallelism, v) = take_u32(v)?;
         let (input, v) = take_sized(v)?;
@@ -79,7 +81,7 @@ impl LatestProof {
         v
     }
 
-    fn decode(v: &[u8]) -> Option<LatestProof> {
+    pub(crate) fn decode(v: &[u8]) -> Option<LatestProof> {
         let (increment, reward) = take_u32(v)?;
         let reward: &[u8; 32] = reward.try_into().ok()?;
         let (high, low) = reward.split_at(16);
@@ -102,48 +104,52 @@ impl Store {
         increment: u32,
         proof: &DataTimeProof,
     ) -> Result<LatestProof, StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        let latest = {
-            let mut latest_table = txn.open_table(LATEST).map_err(|e| self.err(e))?;
-            let previous = match latest_table.get(peer).map_err(|e| self.err(e))? {
-                Some(v) => Some(self.decode_latest(v.value())?),
-                None => None,
+        self.guarded(|| {
+            let txn = self.begin_write()?;
+            let latest = {
+                let mut latest_table = txn.open_table(LATEST).map_err(|e| self.err(e))?;
+                let previous = match latest_table.get(peer).map_err(|e| self.err(e))? {
+                    Some(v) => Some(self.decode_latest(v.value())?),
+                    None => None,
+                };
+                let expected = previous.map_or(Some(0), |p| p.increment.checked_add(1));
+                if Some(increment) != expected {
+                    return Err(StoreError::OutOfOrder(format!(
+                        "increment {increment} does not follow {}",
+                        previous.map_or("an empty chain".into(), |p| p.increment.to_string())
+                    )));
+                }
+                let latest = LatestProof {
+                    increment,
+                    reward: previous.map_or(0, |p| p.reward)
+                        + REWARD_PER_CORE * u128::from(proof.parallelism),
+                };
+                let mut proofs = txn.open_table(PROOFS).map_err(|e| self.err(e))?;
+                proofs
+                    .insert((peer, increment), proof.encode().as_slice())
+                    .map_err(|e| self.err(e))?;
+                latest_table
+                    .insert(peer, latest.encode().as_slice())
+                    .map_err(|e| self.err(e))?;
+                latest
             };
-            let expected = previous.map_or(Some(0), |p| p.increment.checked_add(1));
-            if Some(increment) != expected {
-                return Err(StoreError::OutOfOrder(format!(
-                    "increment {increment} does not follow {}",
-                    previous.map_or("an empty chain".into(), |p| p.increment.to_string())
-                )));
-            }
-            let latest = LatestProof {
-                increment,
-                reward: previous.map_or(0, |p| p.reward)
-                    + REWARD_PER_CORE * u128::from(proof.parallelism),
-            };
-            let mut proofs = txn.open_table(PROOFS).map_err(|e| self.err(e))?;
-            proofs
-                .insert((peer, increment), proof.encode().as_slice())
-                .map_err(|e| self.err(e))?;
-            latest_table
-                .insert(peer, latest.encode().as_slice())
-                .map_err(|e| self.err(e))?;
-            latest
-        };
-        txn.commit().map_err(|e| self.err(e))?;
-        Ok(latest)
+            txn.commit().map_err(|e| self.err(e))?;
+            Ok(latest)
+        })
     }
 
     /// `peer`'s latest increment and reward, if it has a chain.
     pub fn latest_data_time_proof(&self, peer: &[u8]) -> Result<Option<LatestProof>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
-        let table = match txn.open_table(LATEST) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
-        let value = table.get(peer).map_err(|e| self.err(e))?;
-        value.map(|v| self.decode_latest(v.value())).transpose()
+        self.guarded(|| {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(LATEST) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(self.err(e)),
+            };
+            let value = table.get(peer).map_err(|e| self.err(e))?;
+            value.map(|v| self.decode_latest(v.value())).transpose()
+        })
     }
 
     /// `peer`'s proof at `increment`.
@@ -152,20 +158,22 @@ impl Store {
         peer: &[u8],
         increment: u32,
     ) -> Result<Option<DataTimeProof>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
-        let table = match txn.open_table(PROOFS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
-        let value = table.get((peer, increment)).map_err(|e| self.err(e))?;
-        value
-            .map(|v| {
-                DataTimeProof::decode(v.value()).ok_or_else(|| {
-                    StoreError::corrupt(&self.path, format!("data time proof {increment}"))
+        self.guarded(|| {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(PROOFS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(self.err(e)),
+            };
+            let value = table.get((peer, increment)).map_err(|e| self.err(e))?;
+            value
+                .map(|v| {
+                    DataTimeProof::decode(v.value()).ok_or_else(|| {
+                        StoreError::corrupt(&self.path, format!("data time proof {increment}"))
+                    })
                 })
-            })
-            .transpose()
+                .transpose()
+        })
     }
 
     fn decode_latest(&self, v: &[u8]) -> Result<LatestProof, StoreError> {

@@ -27,8 +27,10 @@ pub struct DevnetArgs {
     /// and its node API on base + 200 + I.
     #[arg(long, default_value_t = 18_336)]
     base_port: u16,
-    /// Node I's workers listen from 127.0.0.1:(worker base + 100·I).
-    #[arg(long, default_value_t = 41_000)]
+    /// Node I's workers listen from 127.0.0.1:(worker base + 100·I). The default keeps
+    /// every worker of the largest devnet (50 nodes of 100 workers) below Linux's ephemeral
+    /// port range (32768–60999) and clear of `qnode run`'s own default (28000 on).
+    #[arg(long, default_value_t = 20_000)]
     worker_base_port: u16,
     /// Data workers per node.
     #[arg(long, default_value_t = 1)]
@@ -41,6 +43,8 @@ pub struct DevnetArgs {
 /// Powers of the shared setup: enough for up to 128 workers per node.
 const SETUP_POWERS: usize = 128;
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Node I's workers start at the worker base port + this·I.
+const WORKER_PORT_STRIDE: usize = 100;
 
 struct NodeProcess {
     dir: PathBuf,
@@ -141,6 +145,14 @@ impl DevnetArgs {
     /// Refuses port plans where the p2p, dashboard, node API and worker ranges overlap.
     fn check_ports(&self) -> Result<()> {
         let n = usize::from(self.nodes);
+        if n > 1 && self.workers as usize > WORKER_PORT_STRIDE {
+            bail!(
+                "--workers {} would overlap the next node's worker ports (node I's start at \
+                 --worker-base-port + {WORKER_PORT_STRIDE}·I); use at most {WORKER_PORT_STRIDE} \
+                 workers per node, or one node",
+                self.workers
+            );
+        }
         let base = usize::from(self.base_port);
         let workers = usize::from(self.worker_base_port);
         let ranges = [
@@ -150,7 +162,7 @@ impl DevnetArgs {
             (
                 "worker",
                 workers,
-                workers + 100 * (n - 1) + self.workers as usize,
+                workers + WORKER_PORT_STRIDE * (n - 1) + self.workers as usize,
             ),
         ];
         for (i, (a, a0, a1)) in ranges.iter().enumerate() {
@@ -184,7 +196,7 @@ impl DevnetArgs {
 
     fn spawn(&self, i: usize, dir: &Path, bootstrap: Option<&str>) -> Result<Child> {
         let port = self.base_port as usize + i;
-        let worker_port = self.worker_base_port as usize + 100 * i;
+        let worker_port = self.worker_base_port as usize + WORKER_PORT_STRIDE * i;
         let log = std::fs::File::create(dir.join("node.log"))
             .with_context(|| format!("creating {}/node.log", dir.display()))?;
         let mut command = Command::new(std::env::current_exe()?);
@@ -333,5 +345,69 @@ fn stop_all(nodes: &mut [NodeProcess]) {
             let _ = node.child.kill();
             let _ = node.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        devnet: DevnetArgs,
+    }
+
+    fn plan(args: &[&str]) -> DevnetArgs {
+        Cli::try_parse_from(std::iter::once("devnet").chain(args.iter().copied()))
+            .unwrap()
+            .devnet
+    }
+
+    /// Every port the plan uses: p2p, dashboard, node API and workers of every node.
+    fn ports(p: &DevnetArgs) -> Vec<usize> {
+        (0..usize::from(p.nodes))
+            .flat_map(|i| {
+                let workers = usize::from(p.worker_base_port) + WORKER_PORT_STRIDE * i;
+                [usize::from(p.base_port) + i, p.http_port(i), p.api_port(i)]
+                    .into_iter()
+                    .chain(workers..workers + p.workers as usize)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_default_plans_pass_and_stay_below_the_ephemeral_range() {
+        for args in [&[][..], &["--nodes", "50", "--workers", "100"][..]] {
+            let p = plan(args);
+            p.check_ports().unwrap();
+            let ports = ports(&p);
+            assert!(ports.iter().all(|&port| port < 32_768), "{args:?}");
+            let unique: std::collections::BTreeSet<_> = ports.iter().collect();
+            assert_eq!(unique.len(), ports.len(), "{args:?}: a port used twice");
+        }
+        assert_eq!(plan(&[]).worker_base_port, 20_000);
+    }
+
+    #[test]
+    fn overlapping_plans_are_refused() {
+        let error = plan(&["--nodes", "2", "--workers", "101"])
+            .check_ports()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("use at most 100 workers per node"),
+            "{error}"
+        );
+        assert!(plan(&["--nodes", "1", "--workers", "128"])
+            .check_ports()
+            .is_ok());
+        let error = plan(&["--worker-base-port", "18400"])
+            .check_ports()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("overlap"), "{error}");
     }
 }

@@ -132,7 +132,7 @@ impl FramesArgs {
 
     /// The frames and the head, from a stopped node's store.
     fn read_store(&self, dir: &Path, filter: &[u8]) -> Result<Option<(Vec<ClockFrame>, u64)>> {
-        let store = Store::open_existing_in(dir)?;
+        let store = Store::open_read_only_in(dir)?;
         let Some(head) = store.head_number(filter)? else {
             return Ok(None);
         };

@@ -4,6 +4,7 @@ pub mod api;
 pub mod bench;
 mod bench_loop;
 pub mod ceremony;
+pub mod db;
 pub mod devnet;
 pub mod frame;
 pub mod hash;

@@ -4,7 +4,7 @@ use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::Args;
 use qnode_node::proof_chain::{check, records};
-use qnode_node::{kzg_setup, node};
+use qnode_node::{kzg_setup, node_identity};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_store::Store;
 use std::process::ExitCode;
@@ -24,8 +24,15 @@ pub struct ProofsArgs {
 impl ProofsArgs {
     pub fn run(self) -> Result<ExitCode> {
         let config_dir = self.dir.path()?;
-        let store = Store::open_existing_in(&config_dir)?;
-        let peer = node::peer_id(&config_dir)?;
+        // A verified in-memory copy: this command never writes the store or creates a key.
+        let store = Store::open_read_only_in(&config_dir)?;
+        let report = store.check()?;
+        let stored: Vec<Vec<u8>> = report.chains.iter().map(|c| c.peer.clone()).collect();
+        let peer = node_identity::chain_owner(&config_dir, &stored)?.unwrap_or_default();
+        if self.verify {
+            // Links, latest pointer and reward sum first: a tampered pointer names itself.
+            report.into_result(store.path())?;
+        }
         let chain = records(&store, &peer)?;
         let genesis = store
             .frame(&DEFAULT_FILTER, 0)?

@@ -23,6 +23,11 @@ pub struct RunArgs {
     /// devnet leaves no nodes behind).
     #[arg(long, hide = true)]
     parent_process: Option<u32>,
+    /// Start even though the store holds the proof chain of another peer than node-key's
+    /// (or node-key is missing): a new identity and a new chain, on purpose. The old chain
+    /// stays in the store. Without this, such a start is refused.
+    #[arg(long)]
+    new_identity: bool,
 }
 
 #[derive(Args)]
@@ -84,13 +89,37 @@ pub(crate) async fn shutdown_signal(tx: tokio::sync::watch::Sender<bool>) {
     let _ = tx.send(true);
 }
 
+/// How long the node has to stop on its own once asked to. Start-up waits (for workers,
+/// a setup, a self-test) do not all watch the signal, so past this the start is dropped:
+/// the store is crash-safe and the workers exit with their parent.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+
+/// Runs `node` to its end, or until `STOP_GRACE` after the shutdown signal.
+async fn stop_within_grace<T, E>(
+    node: impl std::future::Future<Output = Result<T, E>>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), E> {
+    tokio::pin!(node);
+    tokio::select! {
+        result = &mut node => return result.map(|_| ()),
+        _ = shutdown.wait_for(|stop| *stop) => {}
+    }
+    match tokio::time::timeout(STOP_GRACE, node).await {
+        Ok(result) => result.map(|_| ()),
+        Err(_) => {
+            tracing::warn!("stopped before start-up finished");
+            Ok(())
+        }
+    }
+}
+
 impl RunArgs {
     pub fn run(self) -> Result<ExitCode> {
         let config_dir = self.dir.path()?;
         let file = config::file::load(&config_dir)?;
         let resolved = self.settings.or(file).resolve()?;
         let warnings = init_logging();
-        let config = node_config(&resolved, config_dir, warnings)?;
+        let config = node_config(&resolved, config_dir, warnings, self.new_identity)?;
         let parent = self.parent_process;
         runtime()?.block_on(async move {
             let (tx, rx) = tokio::sync::watch::channel(false);
@@ -103,7 +132,7 @@ impl RunArgs {
                 });
             }
             tokio::spawn(shutdown_signal(tx));
-            qnode_node::node::run(config, rx).await
+            stop_within_grace(qnode_node::node::run(config, rx.clone()), rx).await
         })?;
         Ok(ExitCode::SUCCESS)
     }
@@ -113,6 +142,7 @@ fn node_config(
     r: &Resolved,
     config_dir: PathBuf,
     warnings: Arc<RecentWarnings>,
+    new_identity: bool,
 ) -> Result<NodeConfig> {
     let divisor = if r.devnet { r.difficulty_divisor } else { 1 };
     let workers = if r.worker_addr.is_empty() {
@@ -145,6 +175,7 @@ fn node_config(
         warnings,
         health: r.health_rules(),
         min_increment: Duration::from_millis(if r.devnet { r.min_increment_ms } else { 0 }),
+        new_identity,
     })
 }
 

@@ -29,9 +29,9 @@ pub struct PeerIdArgs {
 impl PeerIdArgs {
     pub fn run(self) -> Result<ExitCode> {
         let dir = self.dir.path()?;
-        let key = qnode_p2p::load_or_create_identity(&dir).with_context(|| {
+        let key = qnode_p2p::load_identity(&dir)?.with_context(|| {
             format!(
-                "the node key in {} (a new node is made with `qnode init`)",
+                "no node key in {} (a new node is made with `qnode init`)",
                 dir.display()
             )
         })?;

@@ -4,6 +4,7 @@
 
 use super::Settings;
 use clap::Args;
+use qnode_node::quote::clip;
 use std::path::Path;
 
 /// The file's name in the config directory.
@@ -17,15 +18,105 @@ pub fn known_options() -> Vec<String> {
         .collect()
 }
 
+/// The most a config file may hold: far more than every option with its help.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// The settings in `config_dir/config.toml`; none when there is no such file.
 pub fn load(config_dir: &Path) -> anyhow::Result<Settings> {
     let path = config_dir.join(CONFIG_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+    match read_bounded(&path)? {
+        Some(text) => {
+            parse(&text).map_err(|problem| anyhow::anyhow!("{}{problem}", path.display()))
+        }
+        None => Ok(Settings::default()),
+    }
+}
+
+/// What a file that is not a regular one is, for the message refusing it.
+fn kind_of(file_type: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The text of the config file at `path` (none when there is none). Only a regular file of
+/// at most [`MAX_CONFIG_BYTES`] is read: a link to `/dev/zero`, a FIFO or a directory is
+/// refused from its metadata before anything is read; the file is opened without blocking
+/// (a FIFO swapped in after that check cannot hang the start) and checked again; at most
+/// one byte past the limit is read, so a file growing meanwhile is refused too.
+pub fn read_bounded(path: &Path) -> anyhow::Result<Option<String>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse =
+        |what: &str, fix: &str| anyhow::anyhow!("{}: {what}\n  fix: {fix}", path.display());
+    let not_regular = |file_type| {
+        refuse(
+            &format!(
+                "the config file is {} (following links); qnode reads only a regular file",
+                kind_of(file_type)
+            ),
+            "make it a regular file, or remove it to start from the defaults",
+        )
+    };
+    let too_big = |len: u64| {
+        refuse(
+            &format!(
+                "the config file is {len} bytes or more; at most {MAX_CONFIG_BYTES} bytes (1 MiB) \
+                 are read"
+            ),
+            "keep only the options you change (`qnode init` in an empty directory writes \
+             every option with its help in about 10 KiB)",
+        )
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => anyhow::bail!("reading {}: {e}", path.display()),
     };
-    parse(&text).map_err(|problem| anyhow::anyhow!("{}{problem}", path.display()))
+    if !meta.is_file() {
+        return Err(not_regular(meta.file_type()));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let opened = file
+        .metadata()
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    if !opened.is_file() {
+        return Err(not_regular(opened.file_type()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        refuse(
+            &format!(
+                "the config file is not UTF-8 text (bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "save it as UTF-8",
+        )
+    })
 }
 
 /// Parses a config file's text; the error reads after the file's name.
@@ -43,34 +134,45 @@ fn describe(text: &str, error: &toml::de::Error, field: Option<String>) -> Strin
         let before = &text.as_bytes()[..span.start.min(text.len())];
         before.iter().filter(|b| **b == b'\n').count() + 1
     });
-    let line_text = line_number
-        .and_then(|n| text.lines().nth(n - 1))
-        .map(str::trim)
-        .unwrap_or_default();
+    let line_text = clip(
+        line_number
+            .and_then(|n| text.lines().nth(n - 1))
+            .map(str::trim)
+            .unwrap_or_default(),
+    );
     let at = line_number.map_or_else(String::new, |n| format!(" line {n}"));
-    let message = error.message().trim();
-    if let Some(unknown) = message
+    let full_message = error.message().trim();
+    if let Some(unknown) = full_message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next())
     {
         let known = known_options();
+        // No option is this long: a long name is not a misspelling (and comparing
+        // megabytes with every option would take long).
         let suggestion = known
             .iter()
+            .filter(|_| unknown.len() <= 64)
             .map(|k| (strsim::jaro_winkler(unknown, k), k))
             .filter(|(score, _)| *score > 0.8)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map_or_else(String::new, |(_, k)| format!(" — did you mean `{k}`?"));
         return format!(
-            "{at}: unknown option `{unknown}`{suggestion}\n  fix: correct or delete the line; \
+            "{at}: unknown option `{}`{suggestion}\n  fix: correct or delete the line; \
              the options are: {}",
+            clip(unknown),
             known.join(", ")
         );
     }
+    let message = clip(full_message);
     match field.filter(|f| !f.is_empty() && f != ".") {
-        Some(field) => format!(
-            "{at}: `{line_text}`: bad value for `{field}`: {message}\n  fix: correct the value \
-             or delete the line for the default (`qnode run --help` describes --{field})"
-        ),
+        Some(field) => {
+            let field = clip(&field);
+            format!(
+                "{at}: `{line_text}`: bad value for `{field}`: {message}\n  fix: correct the \
+                 value or delete the line for the default (`qnode run --help` describes \
+                 --{field})"
+            )
+        }
         None => format!("{at}: `{line_text}`: {message}\n  fix: this is not valid TOML there"),
     }
 }
@@ -121,6 +223,138 @@ mod tests {
                 proptest::prop_assert!(message.contains("fix:"), "{}", message);
             }
         }
+    }
+
+    /// `read_bounded` on another thread: a FIFO read by mistake would block it forever.
+    fn read_soon(path: &Path) -> anyhow::Result<Option<String>> {
+        let path = path.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_bounded(&path));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("read_bounded returned within 10 s")
+    }
+
+    #[test]
+    fn only_a_regular_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        assert!(read_soon(&path).unwrap().is_none(), "no file: the defaults");
+
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let error = read_soon(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("the config file is a character device (following links)"),
+            "{error}"
+        );
+        assert!(error.contains("fix: make it a regular file"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let error = read_soon(&path).unwrap_err().to_string();
+        assert!(error.contains("is a named pipe (FIFO)"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+
+        std::fs::create_dir(&path).unwrap();
+        let error = read_soon(&path).unwrap_err().to_string();
+        assert!(error.contains("is a directory"), "{error}");
+        std::fs::remove_dir(&path).unwrap();
+
+        // A link to a regular file is followed.
+        let target = dir.path().join("elsewhere.toml");
+        std::fs::write(&target, "workers = 3\n").unwrap();
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        assert_eq!(read_soon(&path).unwrap().unwrap(), "workers = 3\n");
+    }
+
+    #[test]
+    fn a_file_over_one_mib_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        // Exactly 1 MiB (comments and one option) is read ...
+        let mut text = String::from("workers = 3\n");
+        while text.len() < MAX_CONFIG_BYTES as usize {
+            let left = MAX_CONFIG_BYTES as usize - text.len();
+            let line = match left {
+                1 => "\n".to_string(),
+                _ => format!("#{}\n", "c".repeat(left.min(80) - 2)),
+            };
+            text.push_str(&line);
+        }
+        assert_eq!(text.len() as u64, MAX_CONFIG_BYTES);
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(load(dir.path()).unwrap().workers, Some(3));
+        // ... one byte more is not.
+        text.push('#');
+        std::fs::write(&path, &text).unwrap();
+        let error = load(dir.path()).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            error.contains("the config file is 1048577 bytes or more; at most 1048576 bytes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_file_whose_size_is_unknown_is_read_no_further_than_the_limit() {
+        // /proc files say they are empty regular files, then yield their contents: the
+        // size check passes and only the bounded read stops a long one.
+        let long = ["/proc/kallsyms", "/proc/self/smaps"]
+            .into_iter()
+            .map(Path::new)
+            .find(|p| {
+                std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() == 0)
+                    && std::fs::read(p).is_ok_and(|b| b.len() as u64 > MAX_CONFIG_BYTES)
+            });
+        let Some(long) = long else {
+            eprintln!("no /proc file over 1 MiB here; nothing to check");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::os::unix::fs::symlink(long, &path).unwrap();
+        let error = read_soon(&path).unwrap_err().to_string();
+        assert!(error.contains("is 1048577 bytes or more"), "{error}");
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), b"workers = 3\n\xff\n").unwrap();
+        let error = load(dir.path()).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            error.contains("not UTF-8 text (bad byte at offset 12)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn long_input_is_quoted_at_most_200_bytes() {
+        // A 10 MB unknown option: its name is cut, and no suggestion is sought.
+        let key = "k".repeat(10_000_000);
+        let error = parse(&format!("{key} = 1\n")).map(|_| ()).unwrap_err();
+        assert!(error.len() < 1_000, "{} bytes", error.len());
+        assert!(
+            error.starts_with(&format!(
+                " line 1: unknown option `{}… (10000000 bytes)`\n",
+                "k".repeat(200)
+            )),
+            "{}",
+            clip(&error)
+        );
+        // A long bad value: the quoted line and the message are cut.
+        let value = "é".repeat(300_000);
+        let error = parse(&format!("grpc-listen = \"{value}\"\n"))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(error.len() < 1_000, "{} bytes", error.len());
+        assert!(error.contains("bad value for `grpc-listen`"), "{error}");
+        assert!(error.contains("… (600016 bytes)"), "{error}");
+        let error = parse(&format!("bootstrap = [\"{value}\"]\n"))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(error.len() < 1_000, "{} bytes", error.len());
+        assert!(error.contains("bad value for `bootstrap`"), "{error}");
     }
 
     #[test]

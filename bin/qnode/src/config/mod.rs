@@ -9,7 +9,10 @@ mod resolve;
 pub mod template;
 
 use crate::cmd::Hex;
+use clap::builder::{BoolValueParser, TypedValueParser, ValueParserFactory};
+use clap::error::{ContextKind, ContextValue};
 use clap::Args;
+use qnode_node::quote::clip;
 use qnode_p2p::Multiaddr;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
@@ -68,9 +71,12 @@ impl FromStr for Endpoint {
         if s == "off" {
             return Ok(Endpoint::Off);
         }
-        s.parse()
-            .map(Endpoint::At)
-            .map_err(|_| format!("{s:?} is not an address like 127.0.0.1:8337, nor `off`"))
+        s.parse().map(Endpoint::At).map_err(|_| {
+            format!(
+                "{:?} is not an address like 127.0.0.1:8337, nor `off`",
+                clip(s)
+            )
+        })
     }
 }
 
@@ -83,6 +89,56 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// A flag's or environment variable's value parser whose error quotes the value through
+/// [`clip`] (clap's own quotes the whole value, up to the kernel's 128 KiB).
+#[derive(Clone)]
+pub struct Clipped<P>(P);
+
+/// A clap parser (a bool's), [`Clipped`].
+fn clipped<P: TypedValueParser>(parser: P) -> Clipped<P> {
+    Clipped(parser)
+}
+
+/// The clap parser of a number type, [`Clipped`].
+fn number<T>() -> Clipped<T::Parser>
+where
+    T: ValueParserFactory,
+    T::Parser: TypedValueParser,
+{
+    Clipped(T::value_parser())
+}
+
+/// `T`'s `FromStr` as a clap parser.
+type FromText<T> = fn(&str) -> Result<T, <T as FromStr>::Err>;
+
+/// A parser through `T`'s `FromStr`, [`Clipped`].
+fn text<T>() -> Clipped<FromText<T>>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+    T::Err: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+{
+    Clipped(T::from_str)
+}
+
+impl<P: TypedValueParser> TypedValueParser for Clipped<P> {
+    type Value = P::Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        self.0.parse_ref(cmd, arg, value).map_err(|mut e| {
+            if value.len() > qnode_node::quote::MAX_QUOTED {
+                let quoted = clip(&value.to_string_lossy()).into_owned();
+                e.insert(ContextKind::InvalidValue, ContextValue::String(quoted));
+            }
+            e
+        })
+    }
+}
+
 /// Reads a value the way its flag does (from a string), so the file accepts exactly what
 /// the command line accepts.
 fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -92,7 +148,9 @@ where
     T::Err: fmt::Display,
 {
     let text = String::deserialize(d)?;
-    text.parse().map(Some).map_err(serde::de::Error::custom)
+    text.parse()
+        .map(Some)
+        .map_err(|e: T::Err| serde::de::Error::custom(clip(&e.to_string())))
 }
 
 fn parsed_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
@@ -104,8 +162,10 @@ where
     Vec::<String>::deserialize(d)?
         .iter()
         .map(|text| {
-            text.parse()
-                .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
+            text.parse().map_err(|e: T::Err| {
+                let problem = e.to_string();
+                serde::de::Error::custom(format!("{:?}: {}", clip(text), clip(&problem)))
+            })
         })
         .collect()
 }
@@ -121,84 +181,91 @@ pub struct Settings {
     /// Quilibrium mainnet (its peer ids are Ed25519; mainnet's KZG setup and genesis are
     /// not embedded), so without this a node needs CONFIG_DIR/kzg-setup.pot from a
     /// ceremony you ran (`qnode ceremony`).
-    #[arg(long, env = "QNODE_DEVNET", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true")]
+    #[arg(long, env = "QNODE_DEVNET", value_parser = clipped(BoolValueParser::new()),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub devnet: Option<bool>,
-    /// Local data-worker processes (default: one per core but one, at least 1).
-    #[arg(long, env = "QNODE_WORKERS")]
+    /// Local data-worker processes, 1 to 1024 (default: one per core but one, at least
+    /// 1).
+    #[arg(long, env = "QNODE_WORKERS", value_parser = number::<u32>())]
     pub workers: Option<u32>,
-    /// Local worker i listens on 127.0.0.1:(worker-base-port + i).
-    #[arg(long, env = "QNODE_WORKER_BASE_PORT")]
+    /// Local worker i listens on 127.0.0.1:(worker-base-port + i); 1 to 65535, and the
+    /// last worker's port must fit too. The default, 28000, is below Linux's ephemeral
+    /// port range (32768–60999), from which outgoing connections take their ports.
+    #[arg(long, env = "QNODE_WORKER_BASE_PORT", value_parser = number::<u16>())]
     pub worker_base_port: Option<u16>,
     /// Use these running workers (http://host:port) instead of spawning local ones;
     /// repeat the flag, or separate them with commas in the environment.
     #[arg(long, env = "QNODE_WORKER_ADDR", value_delimiter = ',')]
     #[serde(default)]
     pub worker_addr: Vec<String>,
-    /// Seconds before a worker call counts as hung and the worker is restarted.
-    #[arg(long, env = "QNODE_WORKER_TIMEOUT_SECS")]
+    /// Seconds before a worker call counts as hung and the worker is restarted, 1 to
+    /// 86400.
+    #[arg(long, env = "QNODE_WORKER_TIMEOUT_SECS", value_parser = number::<u64>())]
     pub worker_timeout_secs: Option<u64>,
     /// Listen addresses (TCP and QUIC multiaddrs); repeat the flag, or separate them
     /// with commas in the environment.
-    #[arg(long, env = "QNODE_LISTEN", value_delimiter = ',')]
+    #[arg(long, env = "QNODE_LISTEN", value_delimiter = ',', value_parser = text::<Multiaddr>())]
     #[serde(default, deserialize_with = "parsed_list")]
     pub listen: Vec<Multiaddr>,
     /// Peers to join through, `/ip4/…/tcp/…/p2p/<peer id>`; repeat the flag, or separate
     /// them with commas in the environment.
-    #[arg(long, env = "QNODE_BOOTSTRAP", value_delimiter = ',')]
+    #[arg(long, env = "QNODE_BOOTSTRAP", value_delimiter = ',', value_parser = text::<Multiaddr>())]
     #[serde(default, deserialize_with = "parsed_list")]
     pub bootstrap: Vec<Multiaddr>,
     /// Serve the dashboard, /metrics, /healthz, /readyz and /api/status here, or `off`.
     /// Port 0 takes any free port (shown by `qnode status` and in the log). Keep it on
     /// 127.0.0.1 unless you mean to expose it.
-    #[arg(long, env = "QNODE_HTTP_LISTEN")]
+    #[arg(long, env = "QNODE_HTTP_LISTEN", value_parser = text::<Endpoint>())]
     #[serde(default, deserialize_with = "parsed")]
     pub http_listen: Option<Endpoint>,
     /// Serve the node API (gRPC NodeService, for `qnode node-info`, `peers`, `frames`)
     /// here, or `off`. Port 0 takes any free port. Keep it on 127.0.0.1 unless you mean
     /// to expose it.
-    #[arg(long, env = "QNODE_GRPC_LISTEN")]
+    #[arg(long, env = "QNODE_GRPC_LISTEN", value_parser = text::<Endpoint>())]
     #[serde(default, deserialize_with = "parsed")]
     pub grpc_listen: Option<Endpoint>,
-    /// Not ready when some data worker has not answered for this many seconds.
-    #[arg(long, env = "QNODE_READY_WORKERS_SECS")]
+    /// Not ready when some data worker has not answered for this many seconds, 1 to
+    /// 86400.
+    #[arg(long, env = "QNODE_READY_WORKERS_SECS", value_parser = number::<u64>())]
     pub ready_workers_secs: Option<u64>,
-    /// Not ready when the master clock has not moved for this many seconds (default:
-    /// three frame intervals plus 10).
-    #[arg(long, env = "QNODE_READY_HEAD_SECS")]
+    /// Not ready when the master clock has not moved for this many seconds, 1 to 86400
+    /// (default: three frame intervals plus 10).
+    #[arg(long, env = "QNODE_READY_HEAD_SECS", value_parser = number::<u64>())]
     pub ready_head_secs: Option<u64>,
     /// Genesis seed, hex.
-    #[arg(long, env = "QNODE_GENESIS_SEED")]
+    #[arg(long, env = "QNODE_GENESIS_SEED", value_parser = text::<Hex>())]
     #[serde(default, deserialize_with = "parsed")]
     pub genesis_seed: Option<Hex>,
-    /// Network id: anything but 0 prefixes the genesis seed with that byte.
-    #[arg(long, env = "QNODE_NETWORK")]
+    /// Network id, 0 to 255: anything but 0 prefixes the genesis seed with that byte.
+    #[arg(long, env = "QNODE_NETWORK", value_parser = number::<u8>())]
     pub network: Option<u8>,
-    /// Master clock difficulty (before any devnet divisor).
-    #[arg(long, env = "QNODE_DIFFICULTY")]
+    /// Master clock difficulty (before any devnet divisor), 1 to 100000000.
+    #[arg(long, env = "QNODE_DIFFICULTY", value_parser = number::<u32>())]
     pub difficulty: Option<u32>,
-    /// Milliseconds without a new master frame before the node proves one itself.
-    #[arg(long, env = "QNODE_FRAME_INTERVAL_MS")]
+    /// Milliseconds without a new master frame before the node proves one itself, 100 to
+    /// 3600000 (an hour).
+    #[arg(long, env = "QNODE_FRAME_INTERVAL_MS", value_parser = number::<u64>())]
     pub frame_interval_ms: Option<u64>,
-    /// Ignore a peer's reports for this many seconds after its last accepted one.
-    #[arg(long, env = "QNODE_REPORT_WINDOW_SECS")]
+    /// Ignore a peer's reports for this many seconds after its last accepted one, 0 to
+    /// 86400.
+    #[arg(long, env = "QNODE_REPORT_WINDOW_SECS", value_parser = number::<u64>())]
     pub report_window_secs: Option<u64>,
-    /// Peers reporting fewer cores are penalised.
-    #[arg(long, env = "QNODE_MIN_PEER_CORES")]
+    /// Peers reporting fewer cores are penalised; 0 to 65536.
+    #[arg(long, env = "QNODE_MIN_PEER_CORES", value_parser = number::<u32>())]
     pub min_peer_cores: Option<u32>,
-    /// Peers reporting less memory (bytes) are penalised.
-    #[arg(long, env = "QNODE_MIN_PEER_MEMORY")]
+    /// Peers reporting less memory (bytes) are penalised; 0 to 1125899906842624 (1 PiB).
+    #[arg(long, env = "QNODE_MIN_PEER_MEMORY", value_parser = number::<u64>())]
     pub min_peer_memory: Option<u64>,
-    /// Divide every VDF difficulty by this (devnet only).
-    #[arg(long, env = "QNODE_DIFFICULTY_DIVISOR")]
+    /// Divide every VDF difficulty by this, 1 to 1000000 (devnet only).
+    #[arg(long, env = "QNODE_DIFFICULTY_DIVISOR", value_parser = number::<u32>())]
     pub difficulty_divisor: Option<u32>,
-    /// Each increment takes at least this many milliseconds, so devnet nodes on one
-    /// machine share it (devnet only).
-    #[arg(long, env = "QNODE_MIN_INCREMENT_MS")]
+    /// Each increment takes at least this many milliseconds, 0 to 3600000 (an hour), so
+    /// devnet nodes on one machine share it (devnet only).
+    #[arg(long, env = "QNODE_MIN_INCREMENT_MS", value_parser = number::<u64>())]
     pub min_increment_ms: Option<u64>,
-    /// Powers of a generated devnet KZG setup: 1024 serves any parallelism, 128 up to 128
-    /// workers (devnet only).
-    #[arg(long, env = "QNODE_DEVNET_SETUP_POWERS")]
+    /// Powers of a generated devnet KZG setup, 16, 128 or 1024: 1024 serves any
+    /// parallelism, 128 up to 128 workers (devnet only).
+    #[arg(long, env = "QNODE_DEVNET_SETUP_POWERS", value_parser = text::<usize>())]
     pub devnet_setup_powers: Option<usize>,
 }
 
@@ -235,5 +302,48 @@ impl Settings {
             min_increment_ms: self.min_increment_ms.or(fallback.min_increment_ms),
             devnet_setup_powers: self.devnet_setup_powers.or(fallback.devnet_setup_powers),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn refused(args: &[&str]) -> String {
+        let all = std::iter::once("qnode").chain(args.iter().copied());
+        Cli::try_parse_from(all).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_long_bad_flag_value_is_quoted_at_most_200_bytes() {
+        let long = "9x".repeat(50_000);
+        for flag in ["--workers", "--http-listen", "--listen", "--genesis-seed"] {
+            let error = refused(&[flag, &long]);
+            assert!(error.len() < 1_000, "{flag}: {} bytes", error.len());
+            assert!(
+                error.contains(&format!(
+                    "invalid value '{}… (100000 bytes)' for '{flag} <",
+                    "9x".repeat(100)
+                )),
+                "{error}"
+            );
+        }
+        // Short values keep clap's own message.
+        let error = refused(&["--workers", "two"]);
+        assert!(
+            error.contains("invalid value 'two' for '--workers <WORKERS>'"),
+            "{error}"
+        );
+        let parsed = Cli::try_parse_from(["qnode", "--workers", "3", "--devnet"]).unwrap();
+        assert_eq!(parsed.settings.workers, Some(3));
+        assert_eq!(parsed.settings.devnet, Some(true));
     }
 }

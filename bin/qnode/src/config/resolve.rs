@@ -3,6 +3,7 @@
 use super::{Endpoint, Settings};
 use qnode_node::challenge_proof_verifier::ReportRules;
 use qnode_node::health::HealthRules;
+use qnode_node::quote::clip;
 use qnode_p2p::Multiaddr;
 use qnode_protocol::frame;
 use serde::{Serialize, Serializer};
@@ -18,6 +19,29 @@ const DEVNET_MIN_INCREMENT_MS: u64 = 500;
 /// The original waits 270 s between a peer's reports; a devnet wants answers sooner.
 const DEVNET_REPORT_WINDOW_SECS: u64 = 3;
 const DEFAULT_LISTEN: [&str; 2] = ["/ip4/0.0.0.0/tcp/8336", "/ip4/0.0.0.0/udp/8336/quic-v1"];
+/// Local worker i listens on this + i by default: below Linux's ephemeral port range
+/// (32768–60999), where the system picks the local ports of outgoing connections, so a
+/// worker never finds its port taken by one; with [`MAX_WORKERS`] workers the last port is
+/// 29023, clear of the node's own 8336–8338.
+pub const DEFAULT_WORKER_BASE_PORT: u16 = 28_000;
+
+// The ranges of the numeric options (each option's help states its own).
+/// Local data workers, and remote worker addresses, at most.
+pub const MAX_WORKERS: u32 = 1024;
+/// A day: the most any `*-secs` option may be.
+pub const MAX_SECS: u64 = 86_400;
+/// An hour: the most `frame-interval-ms` and `min-increment-ms` may be.
+pub const MAX_MS: u64 = 3_600_000;
+/// The least `frame-interval-ms` may be.
+pub const MIN_FRAME_INTERVAL_MS: u64 = 100;
+/// A thousand times the default master clock difficulty.
+pub const MAX_DIFFICULTY: u32 = 100_000_000;
+/// Five times the first challenge difficulty (200000): every proof is then 1 squaring.
+pub const MAX_DIFFICULTY_DIVISOR: u32 = 1_000_000;
+/// The most cores a peer may be asked to report.
+pub const MAX_MIN_PEER_CORES: u32 = 65_536;
+/// The most memory a peer may be asked to report: 1 PiB.
+pub const MAX_MIN_PEER_MEMORY: u64 = 1 << 50;
 
 /// Every option with its value, checked.
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -63,7 +87,8 @@ fn as_hex<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(bytes))
 }
 
-/// An option's value is wrong: names the option everywhere it can be set.
+/// An option's value is wrong: names the option everywhere it can be set. A `value` from
+/// text is quoted through [`clip`].
 fn invalid(field: &str, value: impl Display, problem: &str, fix: &str) -> anyhow::Error {
     let env = field.to_uppercase().replace('-', "_");
     anyhow::anyhow!(
@@ -72,13 +97,27 @@ fn invalid(field: &str, value: impl Display, problem: &str, fix: &str) -> anyhow
     )
 }
 
-fn at_least<T: PartialOrd + Display + Copy>(field: &str, value: T, min: T) -> anyhow::Result<T> {
+/// `value` when it lies in `min..=max`; else an error naming the bound it crosses.
+fn within<T: PartialOrd + Display + Copy>(
+    field: &str,
+    value: T,
+    min: T,
+    max: T,
+) -> anyhow::Result<T> {
     if value < min {
         return Err(invalid(
             field,
             value,
             &format!("must be at least {min}"),
-            &format!("use {min} or more, or remove it for the default"),
+            &format!("use {min} to {max}, or remove it for the default"),
+        ));
+    }
+    if value > max {
+        return Err(invalid(
+            field,
+            value,
+            &format!("must be at most {max}"),
+            &format!("use {min} to {max}, or remove it for the default"),
         ));
     }
     Ok(value)
@@ -102,25 +141,29 @@ impl Settings {
     pub fn resolve(self) -> anyhow::Result<Resolved> {
         let devnet = self.devnet.unwrap_or(false);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
-        let frame_interval_ms = at_least(
+        let frame_interval_ms = within(
             "frame-interval-ms",
             self.frame_interval_ms.unwrap_or(20_000),
-            1,
+            MIN_FRAME_INTERVAL_MS,
+            MAX_MS,
         )?;
         let real_rules = ReportRules::default();
         let resolved = Resolved {
             devnet,
-            workers: at_least(
+            workers: within(
                 "workers",
-                self.workers.unwrap_or(cores.saturating_sub(1).max(1)),
+                self.workers
+                    .unwrap_or(cores.saturating_sub(1).clamp(1, MAX_WORKERS)),
                 1,
+                MAX_WORKERS,
             )?,
-            worker_base_port: self.worker_base_port.unwrap_or(40_000),
+            worker_base_port: self.worker_base_port.unwrap_or(DEFAULT_WORKER_BASE_PORT),
             worker_addr: self.worker_addr,
-            worker_timeout_secs: at_least(
+            worker_timeout_secs: within(
                 "worker-timeout-secs",
                 self.worker_timeout_secs.unwrap_or(600),
                 1,
+                MAX_SECS,
             )?,
             listen: if self.listen.is_empty() {
                 DEFAULT_LISTEN
@@ -137,49 +180,68 @@ impl Settings {
             grpc_listen: self
                 .grpc_listen
                 .unwrap_or(pick(devnet, local_any_port(), Endpoint::Off)),
-            ready_workers_secs: at_least(
+            ready_workers_secs: within(
                 "ready-workers-secs",
                 self.ready_workers_secs.unwrap_or(pick(devnet, 10, 300)),
                 1,
+                MAX_SECS,
             )?,
-            ready_head_secs: at_least(
+            ready_head_secs: within(
                 "ready-head-secs",
                 self.ready_head_secs
                     .unwrap_or(3 * frame_interval_ms / 1000 + 10),
                 1,
+                MAX_SECS,
             )?,
             genesis_seed: self
                 .genesis_seed
                 .map_or_else(|| DEVNET_SEED.to_vec(), |h| h.0),
             network: self.network.unwrap_or(0),
-            difficulty: at_least(
+            difficulty: within(
                 "difficulty",
                 self.difficulty.unwrap_or(frame::DEFAULT_DIFFICULTY),
                 1,
+                MAX_DIFFICULTY,
             )?,
             frame_interval_ms,
-            report_window_secs: self.report_window_secs.unwrap_or(pick(
-                devnet,
-                DEVNET_REPORT_WINDOW_SECS,
-                real_rules.window.as_secs(),
-            )),
-            min_peer_cores: self
-                .min_peer_cores
-                .unwrap_or(pick(devnet, 1, real_rules.min_cores)),
-            min_peer_memory: self
-                .min_peer_memory
-                .unwrap_or(pick(devnet, 0, real_rules.min_memory)),
-            difficulty_divisor: at_least(
+            report_window_secs: within(
+                "report-window-secs",
+                self.report_window_secs.unwrap_or(pick(
+                    devnet,
+                    DEVNET_REPORT_WINDOW_SECS,
+                    real_rules.window.as_secs(),
+                )),
+                0,
+                MAX_SECS,
+            )?,
+            min_peer_cores: within(
+                "min-peer-cores",
+                self.min_peer_cores
+                    .unwrap_or(pick(devnet, 1, real_rules.min_cores)),
+                0,
+                MAX_MIN_PEER_CORES,
+            )?,
+            min_peer_memory: within(
+                "min-peer-memory",
+                self.min_peer_memory
+                    .unwrap_or(pick(devnet, 0, real_rules.min_memory)),
+                0,
+                MAX_MIN_PEER_MEMORY,
+            )?,
+            difficulty_divisor: within(
                 "difficulty-divisor",
                 self.difficulty_divisor
                     .unwrap_or(pick(devnet, DEVNET_DIVISOR, 1)),
                 1,
+                MAX_DIFFICULTY_DIVISOR,
             )?,
-            min_increment_ms: self.min_increment_ms.unwrap_or(pick(
-                devnet,
-                DEVNET_MIN_INCREMENT_MS,
+            min_increment_ms: within(
+                "min-increment-ms",
+                self.min_increment_ms
+                    .unwrap_or(pick(devnet, DEVNET_MIN_INCREMENT_MS, 0)),
                 0,
-            )),
+                MAX_MS,
+            )?,
             devnet_setup_powers: self
                 .devnet_setup_powers
                 .unwrap_or(qnode_node::kzg_setup::DEVNET_POWERS),
@@ -209,19 +271,51 @@ impl Resolved {
             }
         }
         let powers = self.devnet_setup_powers;
-        if !powers.is_power_of_two() || !(16..=65_536).contains(&powers) {
+        if !qnode_kzg::SIZES.contains(&powers) {
             return Err(invalid(
                 "devnet-setup-powers",
                 powers,
-                "a setup needs a power of two from 16 to 65536 powers",
-                "use 128 or 1024",
+                "a KZG setup has 16, 128 or 1024 powers (the only roots-of-unity domains)",
+                "use 16, 128 or 1024",
+            ));
+        }
+        if self.worker_base_port == 0 {
+            return Err(invalid(
+                "worker-base-port",
+                0,
+                "port 0 is no port a worker can be found at",
+                &format!("use a port from 1 to 65535, e.g. {DEFAULT_WORKER_BASE_PORT}"),
+            ));
+        }
+        // Local workers listen on base..=base + workers - 1.
+        let last_port = u32::from(self.worker_base_port) + self.workers - 1;
+        if self.worker_addr.is_empty() && last_port > u32::from(u16::MAX) {
+            return Err(invalid(
+                "worker-base-port",
+                self.worker_base_port,
+                &format!(
+                    "{} local workers would need ports up to {last_port}, past 65535",
+                    self.workers
+                ),
+                &format!(
+                    "use a base port of at most {}, or fewer workers",
+                    u32::from(u16::MAX) + 1 - self.workers
+                ),
+            ));
+        }
+        if self.worker_addr.len() > MAX_WORKERS as usize {
+            return Err(invalid(
+                "worker-addr",
+                format!("{} addresses", self.worker_addr.len()),
+                &format!("at most {MAX_WORKERS} workers are used"),
+                &format!("give at most {MAX_WORKERS} worker addresses"),
             ));
         }
         for address in &self.worker_addr {
             if !(address.starts_with("http://") || address.starts_with("https://")) {
                 return Err(invalid(
                     "worker-addr",
-                    format!("{address:?}"),
+                    format!("{:?}", clip(address)),
                     "a worker address is a URL",
                     "write it as http://host:port",
                 ));
@@ -231,8 +325,8 @@ impl Resolved {
             if let Err(e) = qnode_p2p::bootstrap_peer(address) {
                 return Err(invalid(
                     "bootstrap",
-                    format!("{:?}", address.to_string()),
-                    &e.to_string(),
+                    format!("{:?}", clip(&address.to_string())),
+                    &clip(&e.to_string()),
                     "append /p2p/<peer id> (the peer's `qnode peer-id`)",
                 ));
             }
@@ -256,5 +350,224 @@ impl Resolved {
             min_cores: self.min_peer_cores,
             min_memory: self.min_peer_memory,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn devnet() -> Settings {
+        Settings {
+            devnet: Some(true),
+            ..Settings::default()
+        }
+    }
+
+    fn refused(settings: Settings) -> String {
+        settings.resolve().map(|_| ()).unwrap_err().to_string()
+    }
+
+    type Set = fn(&mut Settings, u64);
+
+    /// Every bounded number: its name, least and most, and how to set it.
+    const BOUNDED: [(&str, u64, u64, Set); 11] = [
+        ("workers", 1, MAX_WORKERS as u64, |s, v| {
+            s.workers = Some(u32::try_from(v).unwrap())
+        }),
+        ("worker-timeout-secs", 1, MAX_SECS, |s, v| {
+            s.worker_timeout_secs = Some(v)
+        }),
+        ("ready-workers-secs", 1, MAX_SECS, |s, v| {
+            s.ready_workers_secs = Some(v)
+        }),
+        ("ready-head-secs", 1, MAX_SECS, |s, v| {
+            s.ready_head_secs = Some(v)
+        }),
+        ("difficulty", 1, MAX_DIFFICULTY as u64, |s, v| {
+            s.difficulty = Some(u32::try_from(v).unwrap())
+        }),
+        (
+            "frame-interval-ms",
+            MIN_FRAME_INTERVAL_MS,
+            MAX_MS,
+            |s, v| s.frame_interval_ms = Some(v),
+        ),
+        ("report-window-secs", 0, MAX_SECS, |s, v| {
+            s.report_window_secs = Some(v)
+        }),
+        ("min-peer-cores", 0, MAX_MIN_PEER_CORES as u64, |s, v| {
+            s.min_peer_cores = Some(u32::try_from(v).unwrap())
+        }),
+        ("min-peer-memory", 0, MAX_MIN_PEER_MEMORY, |s, v| {
+            s.min_peer_memory = Some(v)
+        }),
+        (
+            "difficulty-divisor",
+            1,
+            MAX_DIFFICULTY_DIVISOR as u64,
+            |s, v| s.difficulty_divisor = Some(u32::try_from(v).unwrap()),
+        ),
+        ("min-increment-ms", 0, MAX_MS, |s, v| {
+            s.min_increment_ms = Some(v)
+        }),
+    ];
+
+    #[test]
+    fn every_bounded_number_is_accepted_at_its_ends_and_refused_past_them() {
+        for (field, min, max, set) in BOUNDED {
+            for ok in [min, max] {
+                let mut settings = devnet();
+                set(&mut settings, ok);
+                let resolved = settings.resolve();
+                assert!(resolved.is_ok(), "{field} = {ok}: {resolved:?}");
+                let table = toml::Table::try_from(resolved.unwrap()).unwrap();
+                assert_eq!(table[field].as_integer(), i64::try_from(ok).ok(), "{field}");
+            }
+            let mut settings = devnet();
+            set(&mut settings, max + 1);
+            let error = refused(settings);
+            assert!(
+                error.starts_with(&format!("`{field}` = {}: must be at most {max}", max + 1)),
+                "{error}"
+            );
+            assert!(error.contains(&format!("use {min} to {max}")), "{error}");
+            if min > 0 {
+                let mut settings = devnet();
+                set(&mut settings, min - 1);
+                let error = refused(settings);
+                assert!(
+                    error.starts_with(&format!("`{field}` = {}: must be at least {min}", min - 1)),
+                    "{error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn min_increment_ms_of_u64_max_is_refused() {
+        let error = refused(Settings {
+            min_increment_ms: Some(u64::MAX),
+            ..devnet()
+        });
+        assert!(
+            error.starts_with("`min-increment-ms` = 18446744073709551615: must be at most 3600000"),
+            "{error}"
+        );
+        assert!(error.contains("QNODE_MIN_INCREMENT_MS"), "{error}");
+    }
+
+    #[test]
+    fn a_devnet_setup_has_16_128_or_1024_powers() {
+        for powers in [16, 128, 1024] {
+            let resolved = Settings {
+                devnet_setup_powers: Some(powers),
+                ..devnet()
+            }
+            .resolve()
+            .unwrap();
+            assert_eq!(resolved.devnet_setup_powers, powers);
+        }
+        for powers in [0, 32, 2048, 65_536] {
+            let error = refused(Settings {
+                devnet_setup_powers: Some(powers),
+                ..devnet()
+            });
+            assert!(
+                error.starts_with(&format!(
+                    "`devnet-setup-powers` = {powers}: a KZG setup has"
+                )),
+                "{error}"
+            );
+            assert!(error.contains("use 16, 128 or 1024"), "{error}");
+        }
+    }
+
+    #[test]
+    fn worker_ports_are_non_zero_and_fit_below_65536() {
+        let with = |base: u16, workers: u32| Settings {
+            worker_base_port: Some(base),
+            workers: Some(workers),
+            ..devnet()
+        };
+        let error = refused(with(0, 1));
+        assert!(
+            error.starts_with("`worker-base-port` = 0: port 0 is no port"),
+            "{error}"
+        );
+        assert_eq!(with(1, 1).resolve().unwrap().worker_base_port, 1);
+        assert_eq!(with(65_535, 1).resolve().unwrap().worker_base_port, 65_535);
+        // 1024 workers from 64512 end at 65535 exactly; one port higher does not fit.
+        assert!(with(64_512, MAX_WORKERS).resolve().is_ok());
+        let error = refused(with(64_513, MAX_WORKERS));
+        assert!(
+            error.contains("1024 local workers would need ports up to 65536, past 65535"),
+            "{error}"
+        );
+        assert!(error.contains("at most 64512, or fewer workers"), "{error}");
+        let error = refused(with(65_535, 2));
+        assert!(error.starts_with("`worker-base-port` = 65535"), "{error}");
+        // Remote workers use no local port: only a zero base is refused.
+        let remote = |base| Settings {
+            worker_addr: vec!["http://127.0.0.1:9".into()],
+            ..with(base, 2)
+        };
+        assert!(remote(65_535).resolve().is_ok());
+        assert!(refused(remote(0)).starts_with("`worker-base-port` = 0"));
+    }
+
+    #[test]
+    fn the_default_worker_ports_are_outside_the_ephemeral_range() {
+        let ephemeral = 32_768..=60_999;
+        for devnet in [true, false] {
+            let resolved = Settings {
+                devnet: Some(devnet),
+                workers: Some(MAX_WORKERS),
+                ..Settings::default()
+            }
+            .resolve()
+            .unwrap();
+            let first = u32::from(resolved.worker_base_port);
+            let last = first + MAX_WORKERS - 1;
+            assert_eq!(first, 28_000);
+            assert!(!ephemeral.contains(&first) && !ephemeral.contains(&last));
+            assert!(last < *ephemeral.start());
+            // Nor do they meet the node's own default ports (p2p, node API, dashboard).
+            for port in [
+                8336,
+                super::super::template::API_PORT,
+                super::super::template::HTTP_PORT,
+            ] {
+                assert!(!(first..=last).contains(&u32::from(port)));
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_worker_addresses_are_refused() {
+        let addresses = |n: usize| Settings {
+            worker_addr: (0..n)
+                .map(|i| format!("http://10.0.0.1:{}", 1000 + i))
+                .collect(),
+            ..devnet()
+        };
+        assert!(addresses(MAX_WORKERS as usize).resolve().is_ok());
+        let error = refused(addresses(MAX_WORKERS as usize + 1));
+        assert!(
+            error.starts_with("`worker-addr` = 1025 addresses"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_long_worker_address_is_quoted_clipped() {
+        let long = "x".repeat(1_000_000);
+        let error = refused(Settings {
+            worker_addr: vec![long],
+            ..devnet()
+        });
+        assert!(error.len() < 600, "{} bytes", error.len());
+        assert!(error.contains("… (1000000 bytes)"), "{error}");
     }
 }
