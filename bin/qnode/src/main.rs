@@ -2,6 +2,7 @@
 
 mod cmd;
 mod config;
+mod rlimit;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -132,8 +132,16 @@ fn mistakes_are_refused_naming_the_option() {
     let error = refused_run(dir, &[], &[("QNODE_GRPC_LISTEN", "nowhere")]);
     assert!(error.contains("--grpc-listen"), "{error}");
     assert!(error.contains("\"nowhere\" is not an address"), "{error}");
-    // Outside a devnet a node needs a setup from a real ceremony; it says so at once.
-    let error = refused_run(dir, &[], &[("QNODE_DEVNET", "false")]);
+    // Outside a devnet a node needs a setup from a real ceremony; it says so at once. (Any
+    // free ports: the start binds them before that check, and the template's fixed ones
+    // may be taken by the test beside this one.)
+    let any_ports = [
+        "--http-listen",
+        "127.0.0.1:0",
+        "--grpc-listen",
+        "127.0.0.1:0",
+    ];
+    let error = refused_run(dir, &any_ports, &[("QNODE_DEVNET", "false")]);
     assert!(error.contains("no KZG setup at"), "{error}");
     let error = refused_run(dir, &["--devnet=false", "--difficulty-divisor", "10"], &[]);
     assert!(

@@ -119,6 +119,7 @@ impl RunArgs {
         let file = config::file::load(&config_dir)?;
         let resolved = self.settings.or(file).resolve()?;
         let warnings = init_logging();
+        crate::rlimit::raise_open_file_limit();
         let config = node_config(&resolved, config_dir, warnings, self.new_identity)?;
         let parent = self.parent_process;
         runtime()?.block_on(async move {
