@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::http::{sample, scrape, value};
 use common::{signal, wait_for};
 use qnode_node::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
@@ -177,10 +178,78 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
     pids
 }
 
+/// Every series a node exports, with what it must show once a 3-node devnet agrees.
+fn assert_every_metric_series(http: u16) {
+    let scrape = scrape(http);
+    let mut names: Vec<&str> = scrape
+        .samples
+        .iter()
+        .map(|s| s.metric.as_str())
+        .map(|m| m.trim_end_matches("_bucket").trim_end_matches("_sum"))
+        .map(|m| m.trim_end_matches("_count"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let every = [
+        "qnode_bandwidth_tests_total",
+        "qnode_frames_total",
+        "qnode_head_frame",
+        "qnode_increment_seconds",
+        "qnode_increments_total",
+        "qnode_messages_ignored_total",
+        "qnode_peer_score",
+        "qnode_peers",
+        "qnode_reports_total",
+        "qnode_store_bytes",
+        "qnode_sync_target_frame",
+        "qnode_worker_restarts",
+    ];
+    assert_eq!(
+        names, every,
+        "the exported series changed: update this list and the docs"
+    );
+    let values = |name: &str| -> Vec<f64> {
+        let named = scrape.samples.iter().filter(|s| s.metric == name);
+        named.map(|s| value(&s.value)).collect()
+    };
+    assert!(sample(&scrape, "qnode_head_frame", None) >= 5.0);
+    // Which gossip frames count as accepted depends on which node proves first; the late
+    // node's sync below must count some.
+    assert!(values("qnode_frames_total").iter().all(|v| *v >= 0.0));
+    assert!(sample(&scrape, "qnode_increments_total", None) > 0.0);
+    for part in ["workers", "kzg", "store"] {
+        let count = sample(
+            &scrape,
+            "qnode_increment_seconds_count",
+            Some(("part", part)),
+        );
+        assert!(count > 0.0, "{part} timed");
+    }
+    assert_eq!(sample(&scrape, "qnode_worker_restarts", None), 0.0);
+    assert_eq!(sample(&scrape, "qnode_peers", None), 2.0);
+    let scores = values("qnode_peer_score");
+    assert_eq!(scores, [0.0, 0.0], "both honest peers scored 0");
+    let verified = sample(
+        &scrape,
+        "qnode_reports_total",
+        Some(("outcome", "verified")),
+    );
+    assert!(verified > 0.0);
+    let passed = sample(
+        &scrape,
+        "qnode_bandwidth_tests_total",
+        Some(("outcome", "passed")),
+    );
+    assert!(passed > 0.0);
+    assert_eq!(sample(&scrape, "qnode_messages_ignored_total", None), 0.0);
+    assert!(sample(&scrape, "qnode_sync_target_frame", None) >= 0.0);
+    assert!(sample(&scrape, "qnode_store_bytes", None) > 0.0);
+}
+
 #[test]
 fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
     let _one = exclusive();
-    let devnet = Devnet::start(3, 43_000, 43_300, 1000);
+    let devnet = Devnet::start(3, 23_000, 23_300, 1000);
     let statuses = wait_for(
         Duration::from_secs(180),
         "3 nodes at one head, peers verified",
@@ -212,6 +281,11 @@ fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
         );
         assert!(s.increment.is_some_and(|n| n > 0));
     }
+    let http = statuses[0]
+        .http_address
+        .expect("devnet nodes serve HTTP")
+        .port();
+    assert_every_metric_series(http);
     let dir_name = devnet.dir.path().display().to_string();
     let (code, output, _dir) = devnet.stop(Duration::from_secs(20));
     assert_eq!(code, Some(0));
@@ -227,14 +301,14 @@ fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
 #[test]
 fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
     let _one = exclusive();
-    let devnet = Devnet::start(2, 44_000, 44_300, 300);
+    let devnet = Devnet::start(2, 24_000, 24_300, 300);
     let first = wait_for(Duration::from_secs(120), "the devnet past frame 25", || {
         devnet.status(0).filter(|s| s.head_frame >= 25)
     });
     let late_dir = joining_dir(&devnet, "late");
     let bootstrap = bootstrap_of(&first);
     // Its own prover waits a minute between frames: only sync can bring it up to date.
-    let late = Node::start(&late_dir, 44_010, 44_350, &bootstrap, 60_000);
+    let late = Node::start(&late_dir, 24_010, 24_350, &bootstrap, 60_000);
     let synced = wait_for(
         Duration::from_secs(120),
         "the late node at the head",
@@ -245,6 +319,20 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
         },
     );
     assert!(synced.head_frame >= 25, "{synced:?}");
+    let scrape = scrape(
+        synced
+            .http_address
+            .expect("a devnet node serves HTTP")
+            .port(),
+    );
+    let synced_frames = scrape.samples.iter().find(|s| {
+        s.metric == "qnode_frames_total"
+            && s.labels.get("source") == Some("sync")
+            && s.labels.get("outcome") == Some("accepted")
+    });
+    let synced_frames = value(&synced_frames.expect("synced frames counted").value);
+    assert!(synced_frames >= 10.0, "{synced_frames}");
+    assert!(sample(&scrape, "qnode_sync_target_frame", None) >= 0.0);
     let late_id = synced.peer_id.clone();
 
     // It leaves; the others notice; it comes back on the same key and port.
@@ -260,7 +348,7 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
         .and_then(|s| peer(&s, &late_id).map(|p| p.info.reports_verified))
         .unwrap();
     let gone_at = devnet.status(0).unwrap().head_frame;
-    let back = Node::start(&late_dir, 44_010, 44_350, &bootstrap, 60_000);
+    let back = Node::start(&late_dir, 24_010, 24_350, &bootstrap, 60_000);
     wait_for(
         Duration::from_secs(90),
         "the returning node picked up again",
@@ -356,7 +444,7 @@ mod forger {
 #[test]
 fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let _one = exclusive();
-    let devnet = Devnet::start(2, 45_000, 45_300, 1000);
+    let devnet = Devnet::start(2, 25_000, 25_300, 1000);
     let first = wait_for(Duration::from_secs(120), "two verified nodes", || {
         devnet.status(0).filter(|s| {
             s.peers

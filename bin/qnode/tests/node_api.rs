@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tonic::Code;
 
-const BASE_PORT: u16 = 47_000;
+const BASE_PORT: u16 = 27_000;
 const MASTER_FILTER: [u8; 32] = [0xff; 32];
 
 fn peer_bytes(status: &Status) -> Vec<u8> {
@@ -51,7 +51,7 @@ fn every_node_api_call_against_a_running_devnet() {
     let _devnet = quiet(|c| {
         c.args(["devnet", "--nodes", "2", "--frame-interval-ms", "1000"])
             .args(["--base-port", &BASE_PORT.to_string()])
-            .args(["--worker-base-port", "47500", "--dir"])
+            .args(["--worker-base-port", "27500", "--dir"])
             .arg(temp.path())
     });
     let dirs: Vec<PathBuf> = (0..2)

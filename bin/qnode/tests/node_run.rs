@@ -6,137 +6,11 @@
 
 mod common;
 
+use common::node::{spawn, start};
 use common::signal;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A running node and the increments it logs.
-struct Node {
-    child: Child,
-    increments: Receiver<u32>,
-    log: Receiver<String>,
-}
-
-/// A devnet node with `workers` local workers on ports from `base_port`.
-fn start(config: &Path, base_port: u16, workers: u32) -> Node {
-    let (workers, base_port) = (workers.to_string(), base_port.to_string());
-    spawn(
-        config,
-        &["--workers", &workers, "--worker-base-port", &base_port],
-    )
-}
-
-/// `qnode run --devnet … EXTRA`, its log lines and increments collected.
-fn spawn(config: &Path, extra: &[&str]) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args([
-            "run",
-            "--devnet",
-            "--devnet-setup-powers",
-            "128",
-            "--config-dir",
-        ])
-        .arg(config)
-        .args(extra)
-        .args(["--frame-interval-ms", "1000", "--worker-timeout-secs", "20"])
-        // Any free port: these nodes run alone, and tests run side by side.
-        .args([
-            "--listen",
-            "/ip4/127.0.0.1/tcp/0",
-            "--min-increment-ms",
-            "0",
-        ])
-        .env("QNODE_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (inc_tx, increments) = mpsc::channel();
-    let (log_tx, log) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("increment proved") {
-                if let Some(n) = field(&line, "increment=") {
-                    let _ = inc_tx.send(n);
-                }
-            }
-            let _ = log_tx.send(line);
-        }
-    });
-    Node {
-        child,
-        increments,
-        log,
-    }
-}
-
-fn field(line: &str, key: &str) -> Option<u32> {
-    let plain: String = line.chars().filter(|c| !c.is_control()).collect();
-    let at = plain.find(key)? + key.len();
-    let digits: String = plain[at..]
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-impl Node {
-    /// Waits until the node has proved increment `n`; returns the increment that got there.
-    fn wait_for_increment(&self, n: u32, timeout: Duration) -> u32 {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(i) = self.increments.recv_timeout(Duration::from_millis(200)) {
-                if i >= n {
-                    return i;
-                }
-            }
-        }
-        panic!("increment {n} not reached within {timeout:?}");
-    }
-
-    fn log_contains(&self, needle: &str, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(line) = self.log.recv_timeout(Duration::from_millis(200)) {
-                if line.contains(needle) {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGTERM, then wait (bounded) for exit.
-    fn terminate(mut self, within: Duration) {
-        signal("TERM", self.pid());
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("node did not stop within {within:?} of SIGTERM");
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Processes whose parent is `pid`.
 fn children_of(pid: u32) -> Vec<u32> {
@@ -203,7 +77,7 @@ fn assert_consecutive(increments: &[u32]) {
 #[test]
 fn the_chain_grows_verifies_and_sigterm_stops_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let node = start(dir.path(), 41_100, 2);
+    let node = start(dir.path(), 21_100, 2);
     node.wait_for_increment(22, Duration::from_secs(240));
     let workers = children_of(node.pid());
     assert_eq!(workers.len(), 2, "one process per worker");
@@ -218,9 +92,45 @@ fn the_chain_grows_verifies_and_sigterm_stops_everything() {
 }
 
 #[test]
+fn a_hung_worker_is_restarted_and_the_chain_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = spawn(
+        dir.path(),
+        &[
+            "--workers",
+            "2",
+            "--worker-base-port",
+            "21250",
+            "--worker-timeout-secs",
+            "2",
+        ],
+    );
+    node.wait_for_increment(2, Duration::from_secs(240));
+    let workers = children_of(node.pid());
+    assert_eq!(workers.len(), 2);
+    // Stopped, not dead: it keeps its port and accepts calls it never answers.
+    signal("STOP", workers[0]);
+    assert!(
+        node.log_contains("worker hung; restarting it", Duration::from_secs(30)),
+        "hang noticed"
+    );
+    assert!(
+        node.log_contains("data worker restarted", Duration::from_secs(30)),
+        "restart logged"
+    );
+    assert!(!alive(workers[0]), "the hung worker was killed");
+    let after = children_of(node.pid());
+    assert_eq!(after.len(), 2);
+    let stopped_at = node.wait_for_increment(0, Duration::from_secs(60));
+    node.wait_for_increment(stopped_at + 3, Duration::from_secs(120));
+    node.terminate(Duration::from_secs(5));
+    assert_consecutive(&verified_increments(dir.path()));
+}
+
+#[test]
 fn a_killed_worker_is_restarted_and_the_chain_stays_valid() {
     let dir = tempfile::tempdir().unwrap();
-    let node = start(dir.path(), 41_200, 2);
+    let node = start(dir.path(), 21_200, 2);
     node.wait_for_increment(3, Duration::from_secs(240));
     let workers = children_of(node.pid());
     signal("KILL", workers[0]);
@@ -249,7 +159,7 @@ fn sigkill_at_random_moments_keeps_the_chain_continuous() {
     let mut x = u64::from(seed) | 1;
     let mut last = 0;
     for kill in 0..20 {
-        let mut node = start(dir.path(), 41_300, 1);
+        let mut node = start(dir.path(), 21_300, 1);
         // Let it make progress past what earlier runs reached (so every round stores at
         // least one increment), then kill it somewhere in the next few.
         // (`last` must count the increment that ended the wait: when it stayed behind,
@@ -283,7 +193,7 @@ fn sigkill_at_random_moments_keeps_the_chain_continuous() {
 #[test]
 fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
     let dir = tempfile::tempdir().unwrap();
-    let _taken = std::net::TcpListener::bind("127.0.0.1:41400").unwrap();
+    let _taken = std::net::TcpListener::bind("127.0.0.1:21400").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
         .args([
             "run",
@@ -293,7 +203,7 @@ fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
             "--workers",
             "1",
         ])
-        .args(["--worker-base-port", "41400", "--config-dir"])
+        .args(["--worker-base-port", "21400", "--config-dir"])
         .arg(dir.path())
         .env("NO_COLOR", "1")
         .output()
@@ -301,7 +211,7 @@ fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("port 127.0.0.1:41400 is already in use"),
+        stderr.contains("port 127.0.0.1:21400 is already in use"),
         "{stderr}"
     );
     assert!(stderr.contains("--worker-base-port"), "{stderr}");
@@ -325,21 +235,21 @@ fn remote_workers_are_retried_until_they_answer() {
             .spawn()
             .unwrap()
     };
-    let mut first = worker(41_600);
+    let mut first = worker(21_600);
     let node = spawn(
         dir.path(),
         &[
             "--worker-addr",
-            "http://127.0.0.1:41600",
+            "http://127.0.0.1:21600",
             "--worker-addr",
-            "http://127.0.0.1:41601",
+            "http://127.0.0.1:21601",
         ],
     );
     assert!(
         node.log_contains("worker call failed; retrying", Duration::from_secs(120)),
         "the unreachable worker is reported"
     );
-    let mut second = worker(41_601);
+    let mut second = worker(21_601);
     assert!(
         node.log_contains("increment=2 ", Duration::from_secs(60)),
         "the loop goes on once it answers"
@@ -356,7 +266,7 @@ fn remote_workers_are_retried_until_they_answer() {
 fn a_stopped_nodes_store_is_read_without_writes_and_its_key_never_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let node = start(dir.path(), 28_400, 1);
+    let node = start(dir.path(), 21_500, 1);
     node.wait_for_increment(4, Duration::from_secs(120));
     node.terminate(Duration::from_secs(5));
     let peer = common::text(&common::qnode(&["peer-id", "--config-dir", d]).stdout);
@@ -392,7 +302,7 @@ fn a_stopped_nodes_store_is_read_without_writes_and_its_key_never_replaced() {
     // and writes nothing.
     let mut refused = spawn(
         dir.path(),
-        &["--workers", "1", "--worker-base-port", "28400"],
+        &["--workers", "1", "--worker-base-port", "21500"],
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {

@@ -6,29 +6,12 @@
 
 mod common;
 
+use common::http::{get, sample, scrape};
 use common::{quiet, wait_for, Process};
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// A plain HTTP/1.1 GET: (status code, body).
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let code = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n")?.1.to_string();
-    Some((code, body))
-}
 
 fn node(dir: &Path, http: u16, workers: &[&str]) -> Process {
     quiet(|c| {
@@ -63,30 +46,14 @@ fn worker(port: u16) -> Process {
     })
 }
 
-fn sample(scrape: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {
-    scrape
-        .samples
-        .iter()
-        .filter(|s| s.metric == name)
-        .filter(|s| label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
-        .map(|s| match s.value {
-            prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => f64::NAN,
-        })
-        .next()
-        .unwrap_or_else(|| panic!("no sample {name} {label:?}"))
-}
-
 #[test]
 fn metrics_health_and_status_of_a_running_node() {
     let dir = tempfile::tempdir().unwrap();
-    let http = 46_100;
+    let http = 26_100;
     let _node = node(
         dir.path(),
         http,
-        &["--workers", "1", "--worker-base-port", "46110"],
+        &["--workers", "1", "--worker-base-port", "26110"],
     );
     wait_for(Duration::from_secs(90), "/healthz", || {
         get(http, "/healthz").filter(|(code, _)| *code == 200)
@@ -99,10 +66,7 @@ fn metrics_health_and_status_of_a_running_node() {
         qnode_node::status::read(dir.path()).filter(|s| s.head_frame >= 2)
     });
 
-    let (code, text) = get(http, "/metrics").unwrap();
-    assert_eq!(code, 200);
-    let lines = text.lines().map(|l| Ok(l.to_string()));
-    let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
+    let scrape = scrape(http);
     assert!(sample(&scrape, "qnode_head_frame", None) >= 2.0);
     assert!(sample(&scrape, "qnode_increments_total", None) >= 1.0);
     let workers_time = sample(
@@ -137,7 +101,7 @@ fn metrics_health_and_status_of_a_running_node() {
 #[test]
 fn readyz_flips_when_every_worker_is_gone_and_back_when_one_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let (http, worker_port) = (46_200, 46_210);
+    let (http, worker_port) = (26_200, 26_210);
     let first = worker(worker_port);
     let address = format!("http://127.0.0.1:{worker_port}");
     let _node = node(dir.path(), http, &["--worker-addr", &address]);
@@ -167,9 +131,9 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
             "--nodes",
             "2",
             "--base-port",
-            "46300",
+            "26300",
             "--worker-base-port",
-            "46600",
+            "26600",
         ])
         .arg("--dir")
         .arg(dir.path())
@@ -178,7 +142,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
         .unwrap();
     let _devnet = Process(devnet);
     let node0 = dir.path().join("node-0");
-    let http = 46_400; // node 0's dashboard: the devnet's base port + 100
+    let http = 26_400; // node 0's dashboard: the devnet's base port + 100
     wait_for(
         Duration::from_secs(120),
         "node 0 with a peer and a head",

@@ -120,10 +120,8 @@ pub async fn check_off_thread(
 /// Hands a checked frame to the reel.
 pub async fn insert(ctx: &Context, frame: ClockFrame) -> Result<Insertion, FrameProblem> {
     let outcome = ctx
-        .reel
-        .lock()
+        .insert_frame(frame)
         .await
-        .insert(frame)
         .map_err(|e| FrameProblem::Internal(e.to_string()))?;
     match outcome {
         Insertion::WrongParent => Err(invalid("parent", "it claims another parent")),

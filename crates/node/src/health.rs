@@ -37,7 +37,9 @@ pub fn readiness(ctx: &Context, rules: &HealthRules) -> Readiness {
     let mut problems = Vec::new();
     let store_failure = ctx.metrics.store_write_failure();
     if let Some(why) = &store_failure {
-        problems.push(format!("store writes failing, proof loop paused: {why}"));
+        problems.push(format!(
+            "store writes failing, proof loop and master clock paused: {why}"
+        ));
     }
     // A loop paused on the store asks the workers nothing; they are not the problem.
     if store_failure.is_none() && stale(ctx.metrics.last_workers_ok_ms(), rules.workers_window, now)

@@ -38,10 +38,10 @@ async fn prove_and_publish(ctx: &Context) {
         Ok(Err(e)) => return tracing::error!("proving a master frame: {e}"),
         Err(e) => return tracing::error!("master prover task: {e}"),
     };
-    match ctx.reel.lock().await.insert(next.clone()) {
+    match ctx.insert_frame(next.clone()).await {
         Ok(Insertion::NewHead(number)) => tracing::info!(number, "master frame proved"),
         Ok(other) => return tracing::debug!(?other, "a proved frame lost the race"),
-        Err(e) => return tracing::error!("storing a master frame: {e}"),
+        Err(_) => return, // logged by insert_frame
     }
     // Sealed only once it won: the envelope's Poseidon hash costs about 2 ms.
     match envelope::seal(&ctx.filter, &Payload::ClockFrame(next)) {

@@ -142,6 +142,17 @@ fn stored_chains(config_dir: &Path) -> Result<Vec<Vec<u8>>, NodeError> {
     Ok(report.chains.into_iter().map(|c| c.peer).collect())
 }
 
+/// Runs CPU-bound start-up work (verifying a setup, the self-test) off the async threads,
+/// so that a signal still stops the start while it runs.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: the runtime is shutting down, and drops this future with it.
+        Err(_) => std::future::pending().await,
+    }
+}
+
 /// Runs the node until `shutdown` becomes true, then stops every task and worker.
 pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<(), NodeError> {
     let divisor = config.difficulty_divisor.max(1);
@@ -153,24 +164,29 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     }
     let master_difficulty = (config.master_difficulty / divisor).max(1);
     // Every check before the first write: the store and key as they are, the ports.
-    let stored = stored_chains(&config.config_dir)?;
+    let dir = config.config_dir.clone();
+    let stored = off_runtime(move || stored_chains(&dir)).await?;
     let key_plan = node_identity::plan(&config.config_dir, &stored, config.new_identity)?;
     let http_listener = bind(config.http_listen, "dashboard and metrics", "http-listen").await?;
     let api_listener = bind(config.grpc_listen, "node API", "grpc-listen").await?;
-    let store = Arc::new(Store::open_in(&config.config_dir)?);
-    let key = match key_plan {
-        KeyPlan::Use(key) => *key,
-        KeyPlan::Create => qnode_p2p::create_identity(&config.config_dir)?,
-    };
-    let own = key.public().to_peer_id();
+    let swarm = Network::bind(key_plan.key().clone(), &config.network.listen).await?;
+    let own = key_plan.key().public().to_peer_id();
     tracing::info!(peer_id = %own, dir = %config.config_dir.display(), "starting");
-    // Before the genesis proof: a node without a setup should say so at once.
-    let setup = kzg_setup::load(&config.config_dir, config.devnet_setup_powers)?;
+    let (dir, powers) = (config.config_dir.clone(), config.devnet_setup_powers);
+    let setup = off_runtime(move || kzg_setup::load(&dir, powers)).await?;
+    let kzg = Arc::new(setup.ceremony.setup);
+    // Every check passed: from here the start writes.
+    let dir = config.config_dir.clone();
+    let store = Arc::new(off_runtime(move || Store::open_in(&dir)).await?);
+    if let KeyPlan::Create(key) = &key_plan {
+        qnode_p2p::save_identity(&config.config_dir, key)?;
+    }
     let genesis = Genesis {
         seed: config.genesis_seed.clone(),
         difficulty: master_difficulty,
     };
-    let reel = MasterTimeReel::start(store.clone(), &config.filter, &genesis)?;
+    let (reel_store, filter) = (store.clone(), config.filter.clone());
+    let reel = off_runtime(move || MasterTimeReel::start(reel_store, &filter, &genesis)).await?;
     let genesis_output = store
         .frame(&config.filter, 0)?
         .map(|f| f.output)
@@ -181,14 +197,13 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
         Some(r) => r,
         None => {
             tracing::info!("running the self-test");
-            self_test::run(
-                &config.config_dir,
-                fingerprint,
-                &setup.ceremony.setup,
-                |step, _, _| {
+            let (dir, kzg) = (config.config_dir.clone(), kzg.clone());
+            off_runtime(move || {
+                self_test::run(&dir, fingerprint, &kzg, |step, _, _| {
                     tracing::info!(step, "self-test");
-                },
-            )?
+                })
+            })
+            .await?
         }
     };
 
@@ -198,7 +213,7 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     });
     let mut network_config = NetworkConfig::new(config.network.listen.clone(), listener);
     network_config.bootstrap = config.network.bootstrap.clone();
-    let (network, events) = Network::start(key, network_config).await?;
+    let (network, events) = swarm.start(network_config)?;
     network.subscribe(&config.filter).await?;
     let listen: Vec<String> = network
         .listening()
@@ -235,7 +250,7 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     let (reports, report_rx) = mpsc::channel(64);
     let proof_loop = ProofLoop {
         store: store.clone(),
-        setup: Arc::new(setup.ceremony.setup),
+        setup: kzg,
         workers: data_workers::clients(&endpoints)?,
         supervisor: supervisor.clone(),
         peer_id: own.to_bytes(),
@@ -298,6 +313,9 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     let status_abort = status_task.abort_handle();
     let _ = tokio::time::timeout(Duration::from_secs(3), status_task).await;
     status_abort.abort();
+    if let Err(e) = store.close() {
+        tracing::error!("closing the store: {e}");
+    }
     tracing::info!("stopped");
     Ok(result?)
 }

@@ -44,8 +44,18 @@ pub enum IdentityError {
 pub enum KeyPlan {
     /// Use this key.
     Use(Box<Keypair>),
-    /// There is no key and nothing depends on one: create it once the start may write.
-    Create,
+    /// There is no key and nothing depends on one: this new key, written once the start
+    /// may write.
+    Create(Box<Keypair>),
+}
+
+impl KeyPlan {
+    /// The key the node runs under.
+    pub fn key(&self) -> &Keypair {
+        match self {
+            KeyPlan::Use(key) | KeyPlan::Create(key) => key,
+        }
+    }
 }
 
 /// Decides the key from the key file and the peers whose chains the store holds.
@@ -63,7 +73,9 @@ pub fn plan(
             .join(", ")
     };
     match qnode_p2p::load_identity(config_dir)? {
-        None if stored_chains.is_empty() || new_identity => Ok(KeyPlan::Create),
+        None if stored_chains.is_empty() || new_identity => {
+            Ok(KeyPlan::Create(Box::new(Keypair::generate_ed25519())))
+        }
         None => Err(IdentityError::Missing {
             key: key_path,
             stored: stored(),
@@ -122,7 +134,10 @@ mod tests {
     #[test]
     fn a_new_directory_gets_a_new_key() {
         let dir = tempfile::tempdir().expect("dir");
-        assert!(matches!(plan(dir.path(), &[], false), Ok(KeyPlan::Create)));
+        assert!(matches!(
+            plan(dir.path(), &[], false),
+            Ok(KeyPlan::Create(_))
+        ));
     }
 
     #[test]
@@ -142,7 +157,7 @@ mod tests {
         );
         assert!(matches!(
             plan(dir.path(), &chains, true),
-            Ok(KeyPlan::Create)
+            Ok(KeyPlan::Create(_))
         ));
     }
 

@@ -1,11 +1,12 @@
 //! What the network services share: the network handle, the peer-info manager, the time
 //! reel, the store, the network's parameters, and the metrics.
 
-use crate::master_time_reel::MasterTimeReel;
+use crate::master_time_reel::{Insertion, MasterTimeReel, ReelError};
 use crate::metrics::Metrics;
 use crate::peer_info_manager::PeerInfoManager;
 use qnode_p2p::{Network, PeerId};
-use qnode_store::Store;
+use qnode_protocol::pb::clock::ClockFrame;
+use qnode_store::{Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -42,5 +43,25 @@ impl Context {
     /// The reel's head frame number.
     pub async fn head_number(&self) -> u64 {
         self.reel.lock().await.head().frame_number
+    }
+
+    /// Offers a frame to the reel. A store write that fails (a full disk) leaves the head
+    /// where it was and is reported at ERROR and in readiness; the frame comes again with
+    /// the next proof or sync, so the reel retries by itself.
+    pub async fn insert_frame(&self, frame: ClockFrame) -> Result<Insertion, ReelError> {
+        let inserted = self.reel.lock().await.insert(frame);
+        match &inserted {
+            Err(ReelError::Store(e @ StoreError::Io { .. })) => {
+                tracing::error!("cannot store a master clock frame: {e}");
+                self.metrics.store_write(Some(e.to_string()));
+            }
+            Err(e) => tracing::error!("master clock frame: {e}"),
+            Ok(Insertion::NewHead(_)) if self.metrics.store_write_failure().is_some() => {
+                tracing::info!("store writable again");
+                self.metrics.store_write(None);
+            }
+            _ => {}
+        }
+        inserted
     }
 }

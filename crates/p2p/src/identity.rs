@@ -87,35 +87,52 @@ pub fn load_or_create_identity(config_dir: &Path) -> Result<Keypair, NetworkErro
 /// Creates a new key pair (readable by the owner only); never replaces an existing key,
 /// because a node's peer id and proof chain hang on it.
 pub fn create_identity(config_dir: &Path) -> Result<Keypair, NetworkError> {
+    let key = Keypair::generate_ed25519();
+    save_identity(config_dir, &key)?;
+    Ok(key)
+}
+
+/// Writes `key` as the directory's key (readable by the owner only), whole or not at all:
+/// a crash part way leaves no key file rather than a truncated one. Never replaces an
+/// existing key.
+pub fn save_identity(config_dir: &Path, key: &Keypair) -> Result<(), NetworkError> {
     let path = config_dir.join(IDENTITY_FILE);
     let fail = |cause: String| NetworkError::Identity {
         path: path.display().to_string(),
         cause,
     };
-    let key = Keypair::generate_ed25519();
     let bytes = key
         .to_protobuf_encoding()
         .map_err(|e| fail(e.to_string()))?;
     std::fs::create_dir_all(config_dir).map_err(|e| fail(e.to_string()))?;
-    write_private(&path, &bytes).map_err(|e| match e.kind() {
+    write_private(config_dir, &path, &bytes).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => {
             fail("a key already exists; it is the node's identity and is kept".into())
         }
         _ => fail(e.to_string()),
-    })?;
-    Ok(key)
+    })
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a temporary file, then links it in place: the link appears whole, and fails
+/// rather than replace a file that is there.
+fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
+    let partial = dir.join(format!("{IDENTITY_FILE}.partial"));
+    let _ = std::fs::remove_file(&partial); // left by a crash during an earlier write
+    let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+        .open(&partial)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&partial, path));
+    let _ = std::fs::remove_file(&partial);
+    written?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

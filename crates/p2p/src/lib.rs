@@ -22,11 +22,13 @@ pub use behaviour::{
     APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES,
     PUBLISH_THRESHOLD, REQUEST_TIMEOUT,
 };
-pub use identity::{create_identity, load_identity, load_or_create_identity, IDENTITY_FILE};
+pub use identity::{
+    create_identity, load_identity, load_or_create_identity, save_identity, IDENTITY_FILE,
+};
 pub use libp2p::identity::Keypair;
 pub use libp2p::{Multiaddr, PeerId};
 pub use network::{
-    bootstrap_peer, topic_for, ConnectedPeer, DirectHandler, DirectKind, Event, GossipMessage,
-    Network, NetworkConfig, NetworkError, Verdict,
+    bootstrap_peer, topic_for, BoundSwarm, ConnectedPeer, DirectHandler, DirectKind, Event,
+    GossipMessage, Network, NetworkConfig, NetworkError, Verdict,
 };
 pub use rate_limit::Rate;

@@ -1,14 +1,14 @@
 //! A handle to the running swarm: what the node can ask of the network and what the
 //! network tells the node.
 
-use crate::behaviour::{build_swarm, MAX_VALIDATION_BYTES};
+use crate::behaviour::{build_swarm, Behaviour, MAX_VALIDATION_BYTES};
 use crate::driver::Driver;
 use crate::rate_limit::Rate;
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{gossipsub, Multiaddr, PeerId};
+use libp2p::{gossipsub, Multiaddr, PeerId, Swarm};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -188,10 +188,23 @@ pub fn bootstrap_peer(address: &Multiaddr) -> Result<PeerId, NetworkError> {
 
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 
-impl Network {
-    /// Starts the swarm; returns once it listens on every configured address.
-    pub async fn start(
-        key: Keypair,
+/// A swarm listening on its addresses that does not serve yet. Binding first lets a node
+/// find a taken port before it writes anything; serving needs what it writes (the store).
+pub struct BoundSwarm {
+    swarm: Swarm<Behaviour>,
+    listening: Vec<Multiaddr>,
+}
+
+impl BoundSwarm {
+    /// The addresses the swarm listens on (ports resolved), without `/p2p/…`.
+    pub fn listening(&self) -> &[Multiaddr] {
+        &self.listening
+    }
+
+    /// Starts serving with `config` (its `listen` is what was bound): joins through the
+    /// bootstrap peers, answers the direct channel and relays gossip.
+    pub fn start(
+        self,
         config: NetworkConfig,
     ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
         let bootstrap = config
@@ -199,9 +212,36 @@ impl Network {
             .iter()
             .map(|a| Ok((bootstrap_peer(a)?, a.clone())))
             .collect::<Result<Vec<_>, NetworkError>>()?;
+        let local_peer_id = *self.swarm.local_peer_id();
+        let (commands, command_rx) = mpsc::channel(256);
+        let (events, event_rx) = mpsc::channel(1024);
+        let driver = Driver::new(self.swarm, &config, bootstrap, events);
+        tokio::spawn(driver.run(command_rx));
+        Ok((
+            Network {
+                commands,
+                local_peer_id,
+                listening: self.listening,
+            },
+            event_rx,
+        ))
+    }
+}
+
+impl Network {
+    /// Starts the swarm; returns once it listens on every configured address.
+    pub async fn start(
+        key: Keypair,
+        config: NetworkConfig,
+    ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
+        Network::bind(key, &config.listen).await?.start(config)
+    }
+
+    /// Listens on every address in `listen`, without serving yet (see [`BoundSwarm`]).
+    pub async fn bind(key: Keypair, listen: &[Multiaddr]) -> Result<BoundSwarm, NetworkError> {
         let mut swarm = build_swarm(key)?;
         let mut waiting = HashSet::new();
-        for address in &config.listen {
+        for address in listen {
             let id = swarm
                 .listen_on(address.clone())
                 .map_err(|e| setup(format!("cannot listen on {address}: {e}")))?;
@@ -234,19 +274,7 @@ impl Network {
         })
         .await;
         started.map_err(|_| setup("listening did not start within 10 s"))??;
-        let local_peer_id = *swarm.local_peer_id();
-        let (commands, command_rx) = mpsc::channel(256);
-        let (events, event_rx) = mpsc::channel(1024);
-        let driver = Driver::new(swarm, &config, bootstrap, events);
-        tokio::spawn(driver.run(command_rx));
-        Ok((
-            Network {
-                commands,
-                local_peer_id,
-                listening,
-            },
-            event_rx,
-        ))
+        Ok(BoundSwarm { swarm, listening })
     }
 
     /// This node's peer id.

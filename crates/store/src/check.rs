@@ -8,7 +8,7 @@
 
 use crate::frames::{FRAMES, HEADS};
 use crate::proofs::{LATEST, PROOFS};
-use crate::{guard, DataTimeProof, LatestProof, StoreError, REWARD_PER_CORE};
+use crate::{existing_table, guard, DataTimeProof, LatestProof, StoreError, REWARD_PER_CORE};
 use prost::Message;
 use qnode_protocol::pb::clock::ClockFrame;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
@@ -113,10 +113,8 @@ fn read_all<K: redb::Key + 'static, V: redb::Value + 'static, T>(
 where
     T: Sized,
 {
-    let table = match txn.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
+    let Some(table) = existing_table(txn, table)? else {
+        return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for entry in table.iter()? {

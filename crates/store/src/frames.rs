@@ -55,11 +55,8 @@ impl Store {
     /// The head's frame number of `filter`.
     pub fn head_number(&self, filter: &[u8]) -> Result<Option<u64>, StoreError> {
         self.guarded(|| {
-            let txn = self.begin_read()?;
-            let heads = match txn.open_table(HEADS) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(self.err(e)),
+            let Some(heads) = self.read_table(HEADS)? else {
+                return Ok(None);
             };
             let head = heads.get(filter).map_err(|e| self.err(e))?;
             Ok(head.map(|g| g.value()))
@@ -78,11 +75,8 @@ impl Store {
         range: RangeInclusive<u64>,
     ) -> Result<Vec<ClockFrame>, StoreError> {
         self.guarded(|| {
-            let txn = self.begin_read()?;
-            let table = match txn.open_table(FRAMES) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(self.err(e)),
+            let Some(table) = self.read_table(FRAMES)? else {
+                return Ok(Vec::new());
             };
             let (from, to) = (*range.start(), *range.end());
             let mut out = Vec::new();

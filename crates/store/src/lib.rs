@@ -26,7 +26,9 @@ pub use error::StoreError;
 pub use proofs::{DataTimeProof, LatestProof, REWARD_PER_CORE};
 pub use schema::SCHEMA_VERSION;
 
-use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
+use redb::{
+    Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction,
+};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
@@ -105,7 +107,21 @@ impl Store {
                 path: self.path.clone(),
             });
         }
-        self.with_db(|db| db.begin_write().map_err(|e| self.err(e)))
+        self.with_db(|db| write_transaction(db).map_err(|e| self.err(e)))
+    }
+
+    /// Closes the file cleanly, so the next open needs no crash recovery; calls after this
+    /// fail as closed. For the end of a node's stop: tasks that still hold the store may not
+    /// have been dropped yet when the process exits.
+    pub fn close(&self) -> Result<(), StoreError> {
+        let mut slot = self
+            .db
+            .write()
+            .map_err(|_| self.closed("a thread failed holding it"))?;
+        match slot.take() {
+            Some(db) => guard::run(&self.path, || db.close().map_err(|e| self.err(e))),
+            None => Ok(()),
+        }
     }
 
     /// Runs `f` on the open database, first reopening it if a write failed (a full disk):
@@ -121,9 +137,9 @@ impl Store {
             .db
             .read()
             .map_err(|_| self.closed("a thread failed holding it"))?;
-        let db = slot
-            .as_ref()
-            .ok_or_else(|| self.closed("the reopen after a failed write did not succeed yet"))?;
+        let db = slot.as_ref().ok_or_else(|| {
+            self.closed("it was closed, or its reopen after a failed write has not succeeded yet")
+        })?;
         f(db)
     }
 
@@ -158,5 +174,36 @@ impl Store {
 
     fn err(&self, e: impl Into<redb::Error>) -> StoreError {
         StoreError::from_redb(&self.path, e)
+    }
+
+    /// `table` in a new read transaction, `None` when nothing was ever written to it.
+    fn read_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        table: TableDefinition<K, V>,
+    ) -> Result<Option<ReadOnlyTable<K, V>>, StoreError> {
+        existing_table(&self.begin_read()?, table).map_err(|e| self.err(e))
+    }
+}
+
+/// A write transaction that commits in two phases. redb's default single phase lets a
+/// crash part way through a commit be repaired by falling back to the commit before it,
+/// and that same fallback would silently hide a damaged latest commit; with two phases a
+/// damaged latest commit is an error, never a quiet rollback.
+pub(crate) fn write_transaction(db: &Database) -> Result<WriteTransaction, redb::TransactionError> {
+    let mut txn = db.begin_write()?;
+    txn.set_two_phase_commit(true);
+    Ok(txn)
+}
+
+/// `table` as `txn` sees it, `None` when nothing was ever written to it (redb creates a
+/// table on its first write).
+pub(crate) fn existing_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &ReadTransaction,
+    table: TableDefinition<K, V>,
+) -> Result<Option<ReadOnlyTable<K, V>>, redb::TableError> {
+    match txn.open_table(table) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e),
     }
 }

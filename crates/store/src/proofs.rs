@@ -141,11 +141,8 @@ impl Store {
     /// `peer`'s latest increment and reward, if it has a chain.
     pub fn latest_data_time_proof(&self, peer: &[u8]) -> Result<Option<LatestProof>, StoreError> {
         self.guarded(|| {
-            let txn = self.begin_read()?;
-            let table = match txn.open_table(LATEST) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(self.err(e)),
+            let Some(table) = self.read_table(LATEST)? else {
+                return Ok(None);
             };
             let value = table.get(peer).map_err(|e| self.err(e))?;
             value.map(|v| self.decode_latest(v.value())).transpose()
@@ -159,11 +156,8 @@ impl Store {
         increment: u32,
     ) -> Result<Option<DataTimeProof>, StoreError> {
         self.guarded(|| {
-            let txn = self.begin_read()?;
-            let table = match txn.open_table(PROOFS) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(self.err(e)),
+            let Some(table) = self.read_table(PROOFS)? else {
+                return Ok(None);
             };
             let value = table.get((peer, increment)).map_err(|e| self.err(e))?;
             value

@@ -4,7 +4,7 @@
 //! tables are laid out as version 1's. Version 1 records the version itself. A store of a
 //! newer version than this build knows is refused before anything reads its tables.
 
-use crate::{guard, StoreError};
+use crate::{existing_table, guard, write_transaction, StoreError};
 use redb::{Database, ReadableDatabase, TableDefinition};
 use std::path::Path;
 
@@ -19,10 +19,8 @@ pub(crate) fn version(path: &Path, db: &impl ReadableDatabase) -> Result<u32, St
     guard::run(path, || {
         let err = |e: redb::Error| StoreError::from_redb(path, e);
         let txn = db.begin_read().map_err(|e| err(e.into()))?;
-        let meta = match txn.open_table(META) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
-            Err(e) => return Err(err(e.into())),
+        let Some(meta) = existing_table(&txn, META).map_err(|e| err(e.into()))? else {
+            return Ok(0);
         };
         let version = meta.get(VERSION_KEY).map_err(|e| err(e.into()))?;
         version
@@ -44,7 +42,7 @@ pub(crate) fn migrate(path: &Path, db: &Database, from: u32) -> Result<(), Store
 
 /// The change that makes a store of version `to - 1` one of version `to`.
 fn step(db: &Database, to: u32) -> Result<(), redb::Error> {
-    let txn = db.begin_write()?;
+    let txn = write_transaction(db)?;
     {
         // 0 → 1: the tables are unchanged; the store starts recording its version.
         let mut meta = txn.open_table(META)?;

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use qnode_protocol::pb::clock::ClockFrame;
 use qnode_store::{DataTimeProof, Store, StoreError, STORE_FILE};
 use std::path::Path;
@@ -15,13 +17,11 @@ const INCREMENTS: u32 = 24;
 const PEER: &[u8] = b"a peer id of some thirty-eight bytes..";
 
 fn frame(n: u64) -> ClockFrame {
-    ClockFrame {
-        filter: FILTER.to_vec(),
-        frame_number: n,
-        difficulty: 10,
-        output: (0..516).map(|i| (i as u64 * 7 + n) as u8).collect(),
-        ..Default::default()
-    }
+    common::frame(
+        FILTER,
+        n,
+        (0..516).map(|i| (i as u64 * 7 + n) as u8).collect(),
+    )
 }
 
 fn proof(i: u32) -> DataTimeProof {

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use qnode_protocol::pb::clock::ClockFrame;
 use qnode_store::{Store, StoreError};
 use std::path::Path;
@@ -15,13 +17,7 @@ use std::process::Command;
 const FILTER: &[u8] = &[0xff; 32];
 
 fn frame(n: u64) -> ClockFrame {
-    ClockFrame {
-        filter: FILTER.to_vec(),
-        frame_number: n,
-        difficulty: 10,
-        output: vec![n as u8; 20_000],
-        ..Default::default()
-    }
+    common::frame(FILTER, n, vec![n as u8; 20_000])
 }
 
 struct Tmpfs<'a>(&'a Path);

@@ -3,19 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use qnode_protocol::pb::clock::ClockFrame;
 use qnode_store::{DataTimeProof, Store, StoreError, REWARD_PER_CORE, STORE_FILE};
 
 const FILTER: &[u8] = &[0xff; 32];
 
 fn frame(n: u64) -> ClockFrame {
-    ClockFrame {
-        filter: FILTER.to_vec(),
-        frame_number: n,
-        difficulty: 10,
-        output: vec![n as u8; 516],
-        ..Default::default()
-    }
+    common::frame(FILTER, n, vec![n as u8; 516])
 }
 
 fn proof(parallelism: u32) -> DataTimeProof {

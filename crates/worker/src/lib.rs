@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tonic::{Request, Response, Status};
 
-/// The default address of core `n`: 127.0.0.1, port 40000 + n, as the original.
+/// The address of core `n`'s worker: 127.0.0.1, port `base_port + n` (the original used
+/// 40000 + n, inside Linux's ephemeral range, where outgoing connections may take it first).
 pub fn default_address(core: u32, base_port: u16) -> Result<SocketAddr, WorkerError> {
     let port = u16::try_from(u32::from(base_port) + core)
         .map_err(|_| WorkerError::Port { core, base_port })?;

@@ -2,7 +2,7 @@
 //! KZG setup, node 0 as everyone's bootstrap peer — with a live table of every node until
 //! Ctrl-C, which stops them all.
 
-use super::run::{runtime, shutdown_signal};
+use super::run::{runtime, watch_shutdown_signals};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use nix::sys::signal::{kill, Signal};
@@ -89,9 +89,9 @@ impl DevnetArgs {
             );
         }
         let interactive = std::io::stdout().is_terminal();
-        let all_exited = runtime()?.block_on(async {
+        let all_exited: Result<bool> = runtime()?.block_on(async {
             let (tx, mut stop) = tokio::sync::watch::channel(false);
-            tokio::spawn(shutdown_signal(tx));
+            watch_shutdown_signals(tx)?;
             let mut last_print = Instant::now() - Duration::from_secs(60);
             loop {
                 for node in &mut nodes {
@@ -99,20 +99,20 @@ impl DevnetArgs {
                 }
                 if nodes.iter().all(|n| n.exited.is_some()) {
                     print_table(&nodes, interactive);
-                    break true;
+                    break Ok(true);
                 }
                 if interactive || last_print.elapsed() >= Duration::from_secs(5) {
                     print_table(&nodes, interactive);
                     last_print = Instant::now();
                 }
                 tokio::select! {
-                    _ = stop.wait_for(|s| *s) => break false,
+                    _ = stop.wait_for(|s| *s) => break Ok(false),
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }
         });
         stop_all(&mut nodes);
-        if all_exited {
+        if all_exited? {
             eprintln!("every node exited; their logs say why (node-I/node.log)");
             return Ok(ExitCode::FAILURE);
         }

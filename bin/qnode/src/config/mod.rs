@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-pub use resolve::Resolved;
+pub use resolve::{Resolved, DEFAULT_WORKER_BASE_PORT};
 
 /// The node's directory: `--config-dir`, else `QNODE_CONFIG_DIR`, else `~/.qnode`.
 #[derive(Args, Clone, Debug)]

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod http;
+pub mod node;
+
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
