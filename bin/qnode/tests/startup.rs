@@ -145,3 +145,47 @@ fn a_start_refused_by_a_check_writes_nothing() {
         assert!(snapshot(dir.path()) == before, "{endpoint}: changed files");
     }
 }
+
+/// Makes `dir/name` a named pipe: whoever opens it for reading blocks until a writer comes.
+fn fifo(dir: &Path, name: &str) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join(name))
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+#[test]
+fn odd_files_in_the_directory_are_refused_in_words_never_waited_on() {
+    let refusals = [
+        ("node-key", "named pipe (FIFO)"),
+        ("kzg-setup.pot", "named pipe (FIFO)"),
+        ("store.redb", "not a regular file"),
+    ];
+    for (name, words) in refusals {
+        let dir = tempfile::tempdir().unwrap();
+        fifo(dir.path(), name);
+        let mut node = spawn(
+            dir.path(),
+            &["--workers", "1", "--worker-base-port", "21980"],
+        );
+        let status = node.wait_exit(Duration::from_secs(60));
+        let status = status.unwrap_or_else(|| panic!("{name} as a FIFO: the start hangs"));
+        let log: Vec<String> = node.log.try_iter().collect();
+        let log = log.join("\n");
+        assert!(!status.success(), "{name} as a FIFO: started");
+        assert!(log.contains(name) && log.contains(words), "{name}: {log}");
+    }
+    // A self-test report that cannot be read is no report: the test runs again.
+    let dir = tempfile::tempdir().unwrap();
+    fifo(dir.path(), "self-test.json");
+    let node = spawn(
+        dir.path(),
+        &["--workers", "1", "--worker-base-port", "21990"],
+    );
+    assert!(node.log_contains("running the self-test", Duration::from_secs(120)));
+    // Its new report replaces the FIFO rather than wait on it.
+    node.wait_for_increment(0, Duration::from_secs(120));
+    node.terminate(Duration::from_secs(5));
+    assert!(dir.path().join("self-test.json").is_file());
+}

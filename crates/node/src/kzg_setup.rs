@@ -60,6 +60,9 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> SetupError + '_ {
     }
 }
 
+/// Far above any setup qnode uses (1,024 powers take 176 KiB): a larger file is not one.
+const MAX_SETUP_BYTES: u64 = 256 << 20;
+
 /// Loads `config_dir/kzg-setup.pot`. When it is missing and `generate` gives a number of
 /// powers (a devnet: [`DEVNET_POWERS`]), writes a fresh local setup first — loudly,
 /// because a single-party setup is only as trustworthy as this machine.
@@ -76,14 +79,18 @@ pub fn load(config_dir: &Path, generate: Option<usize>) -> Result<LoadedSetup, S
         );
         let ceremony = Ceremony::init(powers)?;
         std::fs::create_dir_all(config_dir).map_err(io(config_dir))?;
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, ceremony.to_bytes()).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        qnode_files::write_replacing(&path, &ceremony.to_bytes()).map_err(io(&path))?;
     }
-    let bytes = std::fs::read(&path).map_err(io(&path))?;
+    let bytes = qnode_files::read_regular(&path, MAX_SETUP_BYTES)
+        .map_err(|e| SetupError::Io {
+            path: path.clone(),
+            cause: e.to_string(),
+        })?
+        .ok_or_else(|| SetupError::Missing(path.clone()))?;
     let hash: [u8; 32] = Sha3_256::digest(&bytes).into();
     let marker = PathBuf::from(format!("{}.{VERIFIED_SUFFIX}", path.display()));
-    let verified = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == hex::encode(hash));
+    let verified = qnode_files::read_regular(&marker, 256)
+        .is_ok_and(|m| m.is_some_and(|m| m.trim_ascii() == hex::encode(hash).as_bytes()));
     let ceremony = if verified {
         tracing::debug!("KZG setup matches its verified hash; skipping the full check");
         Ceremony::decode_bytes(&bytes)
@@ -96,7 +103,7 @@ pub fn load(config_dir: &Path, generate: Option<usize>) -> Result<LoadedSetup, S
         cause,
     })?;
     if !verified {
-        std::fs::write(&marker, hex::encode(hash)).map_err(io(&marker))?;
+        qnode_files::write_replacing(&marker, hex::encode(hash).as_bytes()).map_err(io(&marker))?;
     }
     Ok(LoadedSetup { ceremony, hash })
 }

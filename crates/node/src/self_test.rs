@@ -89,8 +89,9 @@ fn proc_value(file: &str, key: &str) -> Option<String> {
 
 /// The stored report, if it was made for `fingerprint`.
 pub fn load_current(config_dir: &Path, fingerprint: &Fingerprint) -> Option<SelfTest> {
-    let text = std::fs::read_to_string(config_dir.join(REPORT_FILE)).ok()?;
-    let report: SelfTest = serde_json::from_str(&text).ok()?;
+    // Anything odd (a FIFO, a huge file, damage) just means the test runs again.
+    let bytes = qnode_files::read_regular(&config_dir.join(REPORT_FILE), 1 << 20).ok()??;
+    let report: SelfTest = serde_json::from_slice(&bytes).ok()?;
     (report.fingerprint == *fingerprint).then_some(report)
 }
 
@@ -148,7 +149,7 @@ pub fn run(
         cause: e,
     };
     let json = serde_json::to_string_pretty(&report).map_err(|e| write_error(e.to_string()))?;
-    std::fs::write(&path, json).map_err(|e| write_error(e.to_string()))?;
+    qnode_files::write_replacing(&path, json.as_bytes()).map_err(|e| write_error(e.to_string()))?;
     Ok(report)
 }
 

@@ -258,9 +258,8 @@ async fn snapshot(ctx: &Context, listen: &[String]) -> Status {
 }
 
 fn write(config_dir: &Path, status: &Status) -> std::io::Result<()> {
-    let temp = config_dir.join(format!("{STATUS_FILE}.tmp"));
-    std::fs::write(&temp, serde_json::to_vec_pretty(status)?)?;
-    std::fs::rename(temp, config_dir.join(STATUS_FILE))
+    let json = serde_json::to_vec_pretty(status)?;
+    qnode_files::write_replacing(&config_dir.join(STATUS_FILE), &json)
 }
 
 /// Rewrites the status (and with it the sampled gauges) every second until shutdown.

@@ -7,6 +7,7 @@
 
 use crate::NetworkError;
 use libp2p::identity::Keypair;
+use qnode_files::FileError;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -23,36 +24,32 @@ pub fn load_identity(config_dir: &Path) -> Result<Option<Keypair>, NetworkError>
         path: path.display().to_string(),
         cause,
     };
-    let meta = match std::fs::metadata(&path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(fail(e.to_string())),
-    };
-    if !meta.is_file() {
-        return Err(fail(
-            "not a regular file (a directory, FIFO or device); it must be the key file \
-             `qnode init` wrote"
-                .into(),
-        ));
-    }
-    match meta.len() {
-        0 => {
-            return Err(fail(
-                "the file is empty (an interrupted copy?); restore node-key from your backup"
-                    .into(),
-            ))
-        }
-        n if n > MAX_KEY_BYTES => {
+    let bytes = match qnode_files::read_regular(&path, MAX_KEY_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(e @ FileError::NotRegular(_)) => {
             return Err(fail(format!(
-                "{n} bytes is too large for a key file; restore node-key from your backup"
+                "{e}; it must be the key file `qnode init` wrote"
             )))
         }
-        _ => {}
+        Err(FileError::TooLarge { len, .. }) => {
+            return Err(fail(format!(
+                "{len} bytes is too large for a key file; restore node-key from your backup"
+            )))
+        }
+        Err(FileError::Io(e)) => return Err(fail(e.to_string())),
+    };
+    if bytes.is_empty() {
+        return Err(fail(
+            "the file is empty (an interrupted copy?); restore node-key from your backup".into(),
+        ));
     }
-    if let Some(warning) = permission_warning(meta.permissions().mode()) {
+    if let Some(warning) = std::fs::metadata(&path)
+        .ok()
+        .and_then(|meta| permission_warning(meta.permissions().mode()))
+    {
         tracing::warn!(path = %path.display(), "{warning}");
     }
-    let bytes = std::fs::read(&path).map_err(|e| fail(e.to_string()))?;
     Keypair::from_protobuf_encoding(&bytes)
         .map(Some)
         .map_err(|_| {

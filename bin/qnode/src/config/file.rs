@@ -32,82 +32,36 @@ pub fn load(config_dir: &Path) -> anyhow::Result<Settings> {
     }
 }
 
-/// What a file that is not a regular one is, for the message refusing it.
-fn kind_of(file_type: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_fifo() {
-        "a named pipe (FIFO)"
-    } else if file_type.is_char_device() {
-        "a character device"
-    } else if file_type.is_block_device() {
-        "a block device"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
-}
-
-/// The text of the config file at `path` (none when there is none). Only a regular file of
-/// at most [`MAX_CONFIG_BYTES`] is read: a link to `/dev/zero`, a FIFO or a directory is
-/// refused from its metadata before anything is read; the file is opened without blocking
-/// (a FIFO swapped in after that check cannot hang the start) and checked again; at most
-/// one byte past the limit is read, so a file growing meanwhile is refused too.
+/// The text of the config file at `path` (none when there is none): a regular file of at
+/// most [`MAX_CONFIG_BYTES`], read as `qnode_files` reads every operator file.
 pub fn read_bounded(path: &Path) -> anyhow::Result<Option<String>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
+    use qnode_files::FileError;
     let refuse =
         |what: &str, fix: &str| anyhow::anyhow!("{}: {what}\n  fix: {fix}", path.display());
-    let not_regular = |file_type| {
-        refuse(
-            &format!(
-                "the config file is {} (following links); qnode reads only a regular file",
-                kind_of(file_type)
-            ),
-            "make it a regular file, or remove it to start from the defaults",
-        )
+    let bytes = match qnode_files::read_regular(path, MAX_CONFIG_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(FileError::NotRegular(kind)) => {
+            return Err(refuse(
+                &format!(
+                    "the config file is {kind} (following links); qnode reads only a regular \
+                     file"
+                ),
+                "make it a regular file, or remove it to start from the defaults",
+            ))
+        }
+        Err(FileError::TooLarge { len, .. }) => {
+            return Err(refuse(
+                &format!(
+                    "the config file is {len} bytes or more; at most {MAX_CONFIG_BYTES} bytes \
+                     (1 MiB) are read"
+                ),
+                "keep only the options you change (`qnode init` in an empty directory writes \
+                 every option with its help in about 10 KiB)",
+            ))
+        }
+        Err(FileError::Io(e)) => anyhow::bail!("reading {}: {e}", path.display()),
     };
-    let too_big = |len: u64| {
-        refuse(
-            &format!(
-                "the config file is {len} bytes or more; at most {MAX_CONFIG_BYTES} bytes (1 MiB) \
-                 are read"
-            ),
-            "keep only the options you change (`qnode init` in an empty directory writes \
-             every option with its help in about 10 KiB)",
-        )
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => anyhow::bail!("reading {}: {e}", path.display()),
-    };
-    if !meta.is_file() {
-        return Err(not_regular(meta.file_type()));
-    }
-    if meta.len() > MAX_CONFIG_BYTES {
-        return Err(too_big(meta.len()));
-    }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    let opened = file
-        .metadata()
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    if !opened.is_file() {
-        return Err(not_regular(opened.file_type()));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(too_big(bytes.len() as u64));
-    }
     String::from_utf8(bytes).map(Some).map_err(|e| {
         refuse(
             &format!(
