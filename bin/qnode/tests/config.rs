@@ -140,6 +140,8 @@ fn mistakes_are_refused_naming_the_option() {
         "127.0.0.1:0",
         "--grpc-listen",
         "127.0.0.1:0",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
     ];
     let error = refused_run(dir, &any_ports, &[("QNODE_DEVNET", "false")]);
     assert!(error.contains("no KZG setup at"), "{error}");

@@ -487,10 +487,11 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
             runtime.block_on(forger::publish(&forger, [forger::report(100, head)]));
             let s = devnet.status(0)?;
             let p = peer(&s, &forger_id)?;
-            let below = p
-                .gossip_score
-                .is_some_and(|g| g <= qnode_p2p::PUBLISH_THRESHOLD);
-            (p.info.messages_ignored > 0 && below).then_some(s)
+            let gossip = p.gossip_score.unwrap_or(0.0);
+            // Ignored by the node (its score is negative) or, once a second offence put
+            // it below the graylist, by gossipsub before the node sees it.
+            let ignored = p.info.messages_ignored > 0 || gossip < qnode_p2p::GRAYLIST_THRESHOLD;
+            (ignored && gossip <= qnode_p2p::PUBLISH_THRESHOLD).then_some(s)
         },
     );
     let head_then = ignored.head_frame;

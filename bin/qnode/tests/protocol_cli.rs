@@ -11,7 +11,9 @@ use std::path::Path;
 #[test]
 fn hash_poseidon_prints_the_original_hash() {
     let v = qnode_test_vectors::poseidon();
-    for case in v.hash_bytes.iter().take(4) {
+    // The CLI is a thin wrapper over the Poseidon the vector tests check in full; four
+    // cases show it prints the same. Slicing fails loudly on a file with fewer.
+    for case in &v.hash_bytes[..4] {
         let out = qnode(&["hash", "poseidon", "--input", &case.input]);
         assert!(out.status.success());
         assert_eq!(text(&out.stdout), format!("{}\n", case.output));

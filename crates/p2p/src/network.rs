@@ -242,9 +242,17 @@ impl Network {
         let mut swarm = build_swarm(key)?;
         let mut waiting = HashSet::new();
         for address in listen {
-            let id = swarm
-                .listen_on(address.clone())
-                .map_err(|e| setup(format!("cannot listen on {address}: {e}")))?;
+            let id = swarm.listen_on(address.clone()).map_err(|e| {
+                // Some transport errors display as nothing; their debug form says it.
+                let cause = match e.to_string() {
+                    shown if shown.trim().is_empty() => format!("{e:?}"),
+                    shown => shown,
+                };
+                setup(format!(
+                    "cannot listen on {address}: {cause}; is the port taken? choose \
+                         another with --listen"
+                ))
+            })?;
             waiting.insert(id);
         }
         let mut listening = Vec::new();

@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_protocol::poseidon::{hash_bytes, PoseidonError};
+use qnode_test_vectors::{assert_checked_all, cases, raw_cases};
 
 #[test]
 fn hash_bytes_matches_the_original() {
-    let cases = qnode_test_vectors::poseidon().hash_bytes;
-    assert!(cases.len() >= 18);
-    for case in cases {
+    let mut checked = 0;
+    for case in qnode_test_vectors::poseidon().hash_bytes {
         let input = hex::decode(&case.input).expect("hex");
         let out = hash_bytes(&input).expect("non-empty input");
         assert_eq!(
@@ -17,7 +17,10 @@ fn hash_bytes_matches_the_original() {
             "input of {} bytes",
             input.len()
         );
+        checked += 1;
     }
+    let in_file = raw_cases("poseidon.json", "hash_bytes").len();
+    assert_checked_all("hash_bytes", checked, in_file, cases::HASH_BYTES);
 }
 
 #[test]

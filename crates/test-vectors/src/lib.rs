@@ -46,6 +46,77 @@ pub fn poseidon() -> schema::Poseidon {
     load("poseidon.json")
 }
 
+/// The entries of the top-level array `key` of `file`, read as plain JSON rather than
+/// through [`schema`]: counting them tells how many cases the file holds even if the
+/// schema stopped reading them.
+///
+/// # Panics
+/// When the file cannot be read or has no array `key`.
+pub fn raw_cases(file: &str, key: &str) -> Vec<serde_json::Value> {
+    let mut value: serde_json::Value = load(file);
+    match value.get_mut(key).map(serde_json::Value::take) {
+        Some(serde_json::Value::Array(cases)) => cases,
+        _ => panic!("{file} has no array `{key}`"),
+    }
+}
+
+/// The frames of every chain in `vdf.json` → `frame_chain`, genesis included, counted
+/// from the plain JSON like [`raw_cases`].
+///
+/// # Panics
+/// When a chain has no array `frames`.
+pub fn raw_frame_count() -> usize {
+    raw_cases("vdf.json", "frame_chain")
+        .iter()
+        .map(|chain| match chain.get("frames") {
+            Some(serde_json::Value::Array(frames)) => frames.len(),
+            _ => panic!("vdf.json: a frame chain has no array `frames`"),
+        })
+        .sum()
+}
+
+/// Asserts that a test checked every case it reads: `checked`, counted by the test as it
+/// checked them, equals `in_file`, counted from the file (see [`raw_cases`]), and both
+/// equal `known`, the count in [`cases`]. A test that silently checked nothing, or a file
+/// that lost cases, fails here.
+///
+/// # Panics
+/// When the three counts differ, or `known` is 0.
+#[track_caller]
+pub fn assert_checked_all(what: &str, checked: usize, in_file: usize, known: usize) {
+    assert!(
+        known > 0,
+        "{what}: a vector test must check at least one case"
+    );
+    assert_eq!(
+        in_file, known,
+        "{what}: the file holds {in_file} cases, not the {known} it held when the tests \
+         were written (update `qnode_test_vectors::cases` if the vectors changed)"
+    );
+    assert_eq!(
+        checked, in_file,
+        "{what}: the test checked {checked} of the file's {in_file} cases"
+    );
+}
+
+/// How many cases each vector file held when it was last inspected.
+pub mod cases {
+    /// `vdf.json` → `solve`.
+    pub const SOLVE: usize = 17;
+    /// `vdf.json` → `verify_invalid`.
+    pub const VERIFY_INVALID: usize = 14;
+    /// `vdf.json` → `challenge_proof` with difficulty below 100000 (the fast ones).
+    pub const CHALLENGE_PROOF_FAST: usize = 3;
+    /// `vdf.json` → `challenge_proof` at real difficulty (100000 and 200000).
+    pub const CHALLENGE_PROOF_SLOW: usize = 2;
+    /// `vdf.json` → `frame_chain`: chains.
+    pub const FRAME_CHAINS: usize = 2;
+    /// `vdf.json` → `frame_chain`: frames over all chains, genesis included (5 + 4).
+    pub const FRAMES: usize = 9;
+    /// `poseidon.json` → `hash_bytes`.
+    pub const HASH_BYTES: usize = 18;
+}
+
 /// The vector files' layouts (`shared/vectors/README.md`).
 pub mod schema {
     use serde::{Deserialize, Serialize};
@@ -148,5 +219,56 @@ pub mod schema {
         pub input: String,
         /// 32 bytes, hex.
         pub output: String,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_reads_every_case_the_files_hold() {
+        let v = vdf();
+        let in_vdf = |key| raw_cases("vdf.json", key).len();
+        assert_checked_all("solve", v.solve.len(), in_vdf("solve"), cases::SOLVE);
+        assert_checked_all(
+            "verify_invalid",
+            v.verify_invalid.len(),
+            in_vdf("verify_invalid"),
+            cases::VERIFY_INVALID,
+        );
+        assert_checked_all(
+            "challenge_proof",
+            v.challenge_proof.len(),
+            in_vdf("challenge_proof"),
+            cases::CHALLENGE_PROOF_FAST + cases::CHALLENGE_PROOF_SLOW,
+        );
+        assert_checked_all(
+            "frame_chain",
+            v.frame_chain.len(),
+            in_vdf("frame_chain"),
+            cases::FRAME_CHAINS,
+        );
+        let frames = v.frame_chain.iter().map(|c| c.frames.len()).sum();
+        assert_checked_all("frames", frames, raw_frame_count(), cases::FRAMES);
+        assert_checked_all(
+            "hash_bytes",
+            poseidon().hash_bytes.len(),
+            raw_cases("poseidon.json", "hash_bytes").len(),
+            cases::HASH_BYTES,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "checked 0 of the file's 18 cases")]
+    fn checking_no_case_fails() {
+        let in_file = raw_cases("poseidon.json", "hash_bytes").len();
+        assert_checked_all("hash_bytes", 0, in_file, cases::HASH_BYTES);
+    }
+
+    #[test]
+    #[should_panic(expected = "has no array `nothing`")]
+    fn a_missing_array_fails() {
+        raw_cases("vdf.json", "nothing");
     }
 }
