@@ -101,8 +101,10 @@ fn a_hung_worker_is_restarted_and_the_chain_goes_on() {
             "2",
             "--worker-base-port",
             "21250",
+            // Short enough to notice the hang soon, long enough that a worker merely slowed
+            // by a loaded machine is not taken for hung.
             "--worker-timeout-secs",
-            "2",
+            "10",
         ],
     );
     node.wait_for_increment(2, Duration::from_secs(240));

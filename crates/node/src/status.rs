@@ -268,13 +268,27 @@ pub async fn run(
     config_dir: std::path::PathBuf,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut failing = false;
     loop {
         let mut status = source.snapshot().await;
         source.record(&status);
         let stopping = *shutdown.borrow();
         status.stopped = stopping;
-        if let Err(e) = write(&config_dir, &status) {
-            tracing::warn!("writing {}: {e}", config_dir.join(STATUS_FILE).display());
+        // Off the async threads: the write waits for the disk (it is flushed and renamed).
+        let dir = config_dir.clone();
+        let written = tokio::task::spawn_blocking(move || write(&dir, &status)).await;
+        let written = written.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        // Once per streak of failures (a full disk fails every second until freed).
+        match written {
+            Err(e) if !failing => {
+                tracing::warn!("writing {}: {e}", config_dir.join(STATUS_FILE).display());
+                failing = true;
+            }
+            Ok(()) if failing => {
+                tracing::info!("{} written again", config_dir.join(STATUS_FILE).display());
+                failing = false;
+            }
+            _ => {}
         }
         if stopping {
             return;
