@@ -69,7 +69,37 @@ pub enum CeremonyError {
     Kzg(#[from] KzgError),
     /// A check failed: the file was tampered with or damaged.
     #[error("verification failed: {0}")]
-    Invalid(String),
+    Invalid(#[from] Forgery),
+}
+
+/// Which check a setup file failed, each catching a different forgery.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Forgery {
+    /// The first G1 or G2 power is not the generator.
+    #[error("the first powers are not the generators")]
+    NotGenerators,
+    /// A contribution's running product is not its secret times the previous one (a
+    /// contribution dropped, reordered or replayed).
+    #[error("contribution {0} does not extend the chain")]
+    ChainBroken(usize),
+    /// A contribution's proof of knowledge does not prove its secret (a proof taken from
+    /// elsewhere, or forged).
+    #[error("contribution {0} has a bad proof of knowledge")]
+    BadProofOfKnowledge(usize),
+    /// τ·G1 is not the last contribution's running product.
+    #[error("τ·G1 is not the last running product")]
+    NotLastProduct,
+    /// The G1 powers are not successive powers of the τ in τ·G2 (swapped or replaced
+    /// powers, a reset τ·G2).
+    #[error("the G1 powers are not powers of one τ")]
+    NotPowersOfOneTau,
+    /// τ·G2 and τ·G1 hold different τ. (Implied by the powers check, which is randomized;
+    /// this one is deterministic and cheap.)
+    #[error("τ·G2 does not match τ·G1")]
+    G2Mismatch,
+    /// The Lagrange points of a domain are not the powers' Lagrange basis.
+    #[error("the Lagrange points of the {0}-point domain do not match the powers")]
+    LagrangeMismatch(usize),
 }
 
 /// What `verify` is doing, for progress display.
@@ -189,34 +219,24 @@ impl Ceremony {
         let s = &self.setup;
         let (g, h) = (ECP::generator(), ECP8::generator());
         if !s.g1[0].equals(&g) || !s.g2[0].equals(&h) {
-            return Err(CeremonyError::Invalid(
-                "the first powers are not the generators".into(),
-            ));
+            return Err(Forgery::NotGenerators.into());
         }
         let mut previous = g.clone();
         let k = self.contributions.len();
         for (j, c) in self.contributions.iter().enumerate() {
             progress(Stage::Contributions, j, k);
             if !pairings_equal(&c.running_product, &h, &previous, &c.public_key) {
-                return Err(CeremonyError::Invalid(format!(
-                    "contribution {} does not extend the chain",
-                    j + 1
-                )));
+                return Err(Forgery::ChainBroken(j + 1).into());
             }
             let hashed = hash_to_g1(&previous, &c.public_key);
             if !pairings_equal(&c.proof, &h, &hashed, &c.public_key) {
-                return Err(CeremonyError::Invalid(format!(
-                    "contribution {} has a bad proof of knowledge",
-                    j + 1
-                )));
+                return Err(Forgery::BadProofOfKnowledge(j + 1).into());
             }
             previous = c.running_product.clone();
         }
         progress(Stage::Contributions, k, k);
         if !s.g1[1].equals(&previous) {
-            return Err(CeremonyError::Invalid(
-                "τ·G1 is not the last running product".into(),
-            ));
+            return Err(Forgery::NotLastProduct.into());
         }
         progress(Stage::Powers, 0, 1);
         // One random linear combination: Σ ρ_i·τ^(i+1)·G1 against τ·(Σ ρ_i·τ^i·G1).
@@ -227,12 +247,10 @@ impl Ceremony {
         let shifted = msm(&s.g1[1..], &rho);
         let base = msm(&s.g1[..n - 1], &rho);
         if !pairings_equal(&shifted, &h, &base, &s.g2[1]) {
-            return Err(CeremonyError::Invalid(
-                "the G1 powers are not powers of one τ".into(),
-            ));
+            return Err(Forgery::NotPowersOfOneTau.into());
         }
         if !pairings_equal(&s.g1[1], &h, &g, &s.g2[1]) {
-            return Err(CeremonyError::Invalid("τ·G2 does not match τ·G1".into()));
+            return Err(Forgery::G2Mismatch.into());
         }
         progress(Stage::Powers, 1, 1);
         for (i, lagrange) in s.lagrange.iter().enumerate() {
@@ -243,10 +261,7 @@ impl Ceremony {
                 .collect::<Result<_, _>>()?;
             let coefficients = domain.ifft(&rho);
             if !msm(lagrange, &rho).equals(&msm(&s.g1[..lagrange.len()], &coefficients)) {
-                return Err(CeremonyError::Invalid(format!(
-                    "the Lagrange points of the {}-point domain do not match the powers",
-                    lagrange.len()
-                )));
+                return Err(Forgery::LagrangeMismatch(lagrange.len()).into());
             }
         }
         progress(Stage::Lagrange, s.lagrange.len(), s.lagrange.len());

@@ -12,7 +12,7 @@ mod points;
 mod scalar;
 mod setup;
 
-pub use ceremony::{Ceremony, CeremonyError, Contribution, Stage};
+pub use ceremony::{Ceremony, CeremonyError, Contribution, Forgery, Stage};
 pub use domain::{Domain, SIZES};
 pub use msm::{msm, msm_naive};
 pub use points::{g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes, G1_BYTES, G2_BYTES};

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_kzg::{
-    g1_to_bytes, g2_to_bytes, Ceremony, CeremonyError, Contribution, Scalar, Setup, G1, G1_BYTES,
-    G2, G2_BYTES,
+    g1_to_bytes, g2_to_bytes, Ceremony, CeremonyError, Contribution, Forgery, Scalar, Setup, G1,
+    G1_BYTES, G2, G2_BYTES,
 };
 use sha3::{Digest, Sha3_256};
 use std::ops::Range;
@@ -180,10 +180,10 @@ fn with_contributions(file: &[u8], order: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Asserts `forgery` decodes cleanly but fails verification with `check`'s message: the
+/// Asserts `forgery` decodes cleanly but fails verification at `check`: the
 /// check meant to catch it, not an earlier one and not the decoder.
 #[track_caller]
-fn assert_refused(forgery: &[u8], check: &str) {
+fn assert_refused(forgery: &[u8], check: Forgery) {
     if let Err(e) = Ceremony::decode_bytes(forgery) {
         panic!("the forgery should decode cleanly, but: {e}");
     }
@@ -194,26 +194,14 @@ fn assert_refused(forgery: &[u8], check: &str) {
     }
 }
 
-const NOT_GENERATORS: &str = "the first powers are not the generators";
-const NOT_POWERS: &str = "the G1 powers are not powers of one τ";
-const NOT_LAST_PRODUCT: &str = "τ·G1 is not the last running product";
-
-fn not_extending(contribution: usize) -> String {
-    format!("contribution {contribution} does not extend the chain")
-}
-
-fn bad_proof(contribution: usize) -> String {
-    format!("contribution {contribution} has a bad proof of knowledge")
-}
-
 #[test]
 fn swapped_g1_powers_are_refused() {
     let good = three_party_file();
     let swap = |i, j| swapped(good, at::g1_power(i), at::g1_power(j));
-    assert_refused(&swap(2, 5), NOT_POWERS);
-    assert_refused(&swap(14, 15), NOT_POWERS);
-    assert_refused(&swap(1, 2), NOT_LAST_PRODUCT);
-    assert_refused(&swap(0, 1), NOT_GENERATORS);
+    assert_refused(&swap(2, 5), Forgery::NotPowersOfOneTau);
+    assert_refused(&swap(14, 15), Forgery::NotPowersOfOneTau);
+    assert_refused(&swap(1, 2), Forgery::NotLastProduct);
+    assert_refused(&swap(0, 1), Forgery::NotGenerators);
 }
 
 #[test]
@@ -221,7 +209,7 @@ fn swapped_g2_powers_are_refused() {
     let good = three_party_file();
     assert_refused(
         &swapped(good, at::g2_power(0), at::g2_power(1)),
-        NOT_GENERATORS,
+        Forgery::NotGenerators,
     );
 }
 
@@ -231,12 +219,15 @@ fn a_reset_tau_g2_is_refused() {
         unreachable!()
     };
     let generator = g2_to_bytes(&G2::generator());
-    assert_refused(&replaced(three, at::g2_power(1), &generator), NOT_POWERS);
+    assert_refused(
+        &replaced(three, at::g2_power(1), &generator),
+        Forgery::NotPowersOfOneTau,
+    );
     // τ·G2 as it stood before the last contribution, or the one before that.
     for earlier in [two, one] {
         assert_refused(
             &replaced(three, at::g2_power(1), &earlier[at::g2_power(1)]),
-            NOT_POWERS,
+            Forgery::NotPowersOfOneTau,
         );
     }
 }
@@ -244,8 +235,11 @@ fn a_reset_tau_g2_is_refused() {
 #[test]
 fn swapped_lagrange_points_are_refused() {
     let good = three_party_file();
-    let lagrange = "the Lagrange points of the 16-point domain do not match the powers";
-    assert_refused(&swapped(good, at::lagrange(3), at::lagrange(11)), lagrange);
+    let lagrange = Forgery::LagrangeMismatch(N);
+    assert_refused(
+        &swapped(good, at::lagrange(3), at::lagrange(11)),
+        lagrange.clone(),
+    );
     assert_refused(&swapped(good, at::lagrange(0), at::lagrange(1)), lagrange);
 }
 
@@ -253,17 +247,23 @@ fn swapped_lagrange_points_are_refused() {
 fn a_bad_proof_of_knowledge_is_refused() {
     let good = three_party_file();
     // Another contribution's proof.
-    assert_refused(&swapped(good, at::proof(1), at::proof(2)), &bad_proof(2));
+    assert_refused(
+        &swapped(good, at::proof(1), at::proof(2)),
+        Forgery::BadProofOfKnowledge(2),
+    );
     assert_refused(
         &replaced(good, at::proof(0), &good[at::proof(2)]),
-        &bad_proof(1),
+        Forgery::BadProofOfKnowledge(1),
     );
     // Valid points that are not the proof: G1 itself, the contribution's own product.
     let generator = g1_to_bytes(&G1::generator());
-    assert_refused(&replaced(good, at::proof(2), &generator), &bad_proof(3));
+    assert_refused(
+        &replaced(good, at::proof(2), &generator),
+        Forgery::BadProofOfKnowledge(3),
+    );
     assert_refused(
         &replaced(good, at::proof(1), &good[at::running_product(1)]),
-        &bad_proof(2),
+        Forgery::BadProofOfKnowledge(2),
     );
 }
 
@@ -324,26 +324,38 @@ fn a_proof_of_knowledge_moved_to_another_place_in_the_chain_is_refused() {
         .running_product
         .equals(&published.running_product.mul(&forger.to_big())));
     claimed[1].proof = published.proof;
-    assert_refused(&file_of(&secrets, claimed), &bad_proof(2));
+    assert_refused(&file_of(&secrets, claimed), Forgery::BadProofOfKnowledge(2));
 }
 
 #[test]
 fn a_dropped_contribution_is_refused() {
     let good = three_party_file();
-    assert_refused(&with_contributions(good, &[0, 2]), &not_extending(2));
-    assert_refused(&with_contributions(good, &[1, 2]), &not_extending(1));
-    assert_refused(&with_contributions(good, &[0, 1]), NOT_LAST_PRODUCT);
+    assert_refused(&with_contributions(good, &[0, 2]), Forgery::ChainBroken(2));
+    assert_refused(&with_contributions(good, &[1, 2]), Forgery::ChainBroken(1));
+    assert_refused(&with_contributions(good, &[0, 1]), Forgery::NotLastProduct);
 }
 
 #[test]
 fn reordered_contributions_are_refused() {
     let good = three_party_file();
     assert!(verify(&with_contributions(good, &[0, 1, 2])).is_ok());
-    assert_refused(&with_contributions(good, &[0, 2, 1]), &not_extending(2));
-    assert_refused(&with_contributions(good, &[1, 0, 2]), &not_extending(1));
-    assert_refused(&with_contributions(good, &[2, 1, 0]), &not_extending(1));
+    assert_refused(
+        &with_contributions(good, &[0, 2, 1]),
+        Forgery::ChainBroken(2),
+    );
+    assert_refused(
+        &with_contributions(good, &[1, 0, 2]),
+        Forgery::ChainBroken(1),
+    );
+    assert_refused(
+        &with_contributions(good, &[2, 1, 0]),
+        Forgery::ChainBroken(1),
+    );
     // A contribution replayed in place of the next.
-    assert_refused(&with_contributions(good, &[0, 1, 1]), &not_extending(3));
+    assert_refused(
+        &with_contributions(good, &[0, 1, 1]),
+        Forgery::ChainBroken(3),
+    );
 }
 
 #[test]
