@@ -69,11 +69,17 @@ fn init_then_run_starts_with_nothing_edited() {
         config
     );
 
-    let _node = quiet(|c| c.args(["run", "--config-dir"]).arg(&dir));
+    let mut node = quiet(|c| c.args(["run", "--config-dir"]).arg(&dir));
     let status = wait_for(
         Duration::from_secs(240),
         "the node's first increment",
-        || qnode_node::status::read(&dir).filter(|s| s.increment.is_some() && !s.stopped),
+        || {
+            if let Ok(Some(exit)) = node.0.try_wait() {
+                // Nothing edited means the default ports, so nothing else may hold them.
+                panic!("the node exited ({exit}); are 127.0.0.1:8337 and :8338 free?");
+            }
+            qnode_node::status::read(&dir).filter(|s| s.increment.is_some() && !s.stopped)
+        },
     );
     assert!(printed.contains(&status.peer_id), "{printed}");
     assert_eq!(status.api_address, Some("127.0.0.1:8337".parse().unwrap()));

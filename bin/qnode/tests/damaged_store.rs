@@ -111,7 +111,7 @@ fn refused_run(dir: &Path) -> String {
     assert!(!status.success());
     assert_ne!(status.code(), Some(101), "run panicked");
     assert!(status.code().is_some(), "run was killed: {status}");
-    let log: Vec<String> = node.log.try_iter().collect();
+    let log = common::remaining_lines(&node.log, Duration::from_secs(10));
     let log = log.join("\n");
     assert!(!log.contains("panicked"), "{log}");
     log

@@ -78,7 +78,7 @@ impl Devnet {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        let lines = self.output.try_iter().collect();
+        let lines = common::remaining_lines(&self.output, Duration::from_secs(10));
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         (code, lines, dir)
     }

@@ -48,6 +48,18 @@ pub fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Opti
     }
 }
 
+/// The lines a reader thread still sends until its pipe closes, bounded by `within`: a
+/// process that has exited may not have had its last lines read yet.
+pub fn remaining_lines(lines: &std::sync::mpsc::Receiver<String>, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    let mut out = Vec::new();
+    // Ends when the pipe closed (the reader dropped its sender) or time is up.
+    while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        out.push(line);
+    }
+    out
+}
+
 /// Sends signal `name` (`TERM`, `KILL`, …) to `pid`; a process already gone is fine.
 pub fn signal(name: &str, pid: u32) {
     let _ = Command::new("kill")
