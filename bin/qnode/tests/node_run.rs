@@ -207,6 +207,8 @@ fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
         ])
         .args(["--worker-base-port", "21400", "--config-dir"])
         .arg(dir.path())
+        // Not the default p2p port: another test's node may hold it.
+        .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
         .env("NO_COLOR", "1")
         .output()
         .unwrap();

@@ -109,7 +109,12 @@ fn refused_start(dir: &Path, taken: &str) -> String {
         Some((option, value)) => [option, value],
         None => unreachable!("{taken}"),
     };
-    let out = qnode(&[&base[..], &endpoint].concat());
+    // Not the default p2p port (another test's node may hold it) unless that is the test.
+    let p2p: &[&str] = match endpoint[0] {
+        "--listen" => &[],
+        _ => &["--listen", "/ip4/127.0.0.1/tcp/0"],
+    };
+    let out = qnode(&[&base[..], p2p, &endpoint].concat());
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{taken}: started: {stderr}");
     assert_ne!(out.status.code(), Some(101), "{taken}: panicked: {stderr}");
