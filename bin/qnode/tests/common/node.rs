@@ -4,7 +4,7 @@ use super::signal;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// A running node and the increments it logs.
@@ -92,9 +92,14 @@ impl Node {
     pub fn wait_for_increment(&self, n: u32, timeout: Duration) -> u32 {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if let Ok(i) = self.increments.recv_timeout(Duration::from_millis(200)) {
-                if i >= n {
-                    return i;
+            match self.increments.recv_timeout(Duration::from_millis(200)) {
+                Ok(i) if i >= n => return i,
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                // The log closed: the node exited. Say why rather than wait out the time.
+                Err(RecvTimeoutError::Disconnected) => {
+                    let log: Vec<String> = self.log.try_iter().collect();
+                    let tail = log[log.len().saturating_sub(20)..].join("\n");
+                    panic!("the node exited before increment {n}; its last lines:\n{tail}");
                 }
             }
         }
