@@ -9,7 +9,7 @@ mod common;
 
 use common::http::{sample, scrape, value};
 use common::{signal, wait_for};
-use qnode_node::status::{self, Status};
+use qnode_node::operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
 use std::io::{BufRead, BufReader};
@@ -160,7 +160,10 @@ fn bootstrap_of(status: &Status) -> String {
 }
 
 fn peer<'a>(status: &'a Status, id: &str) -> Option<&'a status::PeerStatus> {
-    status.peers.iter().find(|p| p.info.peer_id == id)
+    status
+        .peers
+        .iter()
+        .find(|p| p.info.peer_id.to_base58() == id)
 }
 
 /// Processes whose command line mentions `needle`.

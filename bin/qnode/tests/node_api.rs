@@ -7,7 +7,7 @@
 mod common;
 
 use common::{listed_frame_numbers, qnode, quiet, text, wait_for};
-use qnode_node::status::{self, Status};
+use qnode_node::operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{
     GetFrameInfoRequest, GetFramesRequest, GetNetworkInfoRequest, GetNodeInfoRequest,
@@ -63,7 +63,7 @@ fn every_node_api_call_against_a_running_devnet() {
         let peer = node
             .peers
             .iter()
-            .find(|p| p.info.peer_id == other.peer_id)?;
+            .find(|p| p.info.peer_id.to_base58() == other.peer_id)?;
         (peer.info.reports_verified > 0 && node.head_frame >= 3 && node.increment.is_some())
             .then_some((node, other))
     });

@@ -63,7 +63,7 @@ fn metrics_health_and_status_of_a_running_node() {
     });
     assert!(ready.1.contains("\"ready\":true"), "{}", ready.1);
     wait_for(Duration::from_secs(60), "head frame 2", || {
-        qnode_node::status::read(dir.path()).filter(|s| s.head_frame >= 2)
+        qnode_node::operator::status::read(dir.path()).filter(|s| s.head_frame >= 2)
     });
 
     let scrape = scrape(http);
@@ -147,7 +147,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
         Duration::from_secs(120),
         "node 0 with a peer and a head",
         || {
-            qnode_node::status::read(&node0)
+            qnode_node::operator::status::read(&node0)
                 .filter(|s| s.head_frame >= 3 && s.peers.iter().any(|p| p.info.connected))
         },
     );
@@ -170,7 +170,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
         .output()
         .expect("chromium runs (apt-get install chromium)");
     let dom = common::text(&out.stdout);
-    let status = qnode_node::status::read(&node0).unwrap();
+    let status = qnode_node::operator::status::read(&node0).unwrap();
     let shown = |id: &str| -> i64 {
         let start = dom
             .find(&format!("id=\"{id}\">"))

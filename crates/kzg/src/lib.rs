@@ -78,5 +78,5 @@ pub enum KzgError {
     },
     /// The operating system's random generator failed.
     #[error("no randomness: {0}")]
-    Randomness(String),
+    Randomness(#[source] getrandom::Error),
 }

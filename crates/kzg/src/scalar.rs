@@ -84,7 +84,7 @@ impl Scalar {
     pub fn random() -> Result<Scalar, KzgError> {
         loop {
             let mut seed = [0u8; 2 * SCALAR_BYTES];
-            getrandom::fill(&mut seed).map_err(|e| KzgError::Randomness(e.to_string()))?;
+            getrandom::fill(&mut seed).map_err(KzgError::Randomness)?;
             let s = Scalar::from_be_bytes_reduced(&seed);
             seed.zeroize();
             if !s.is_zero() {

@@ -5,15 +5,15 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use prost::Message;
-use qnode_node::challenge_proof_verifier::{
+use qnode_node::operator::metrics::Metrics;
+use qnode_node::services::challenge_proof_verifier::{
     self, ReportHandler, ReportOutcome, ReportRules, VerifyJob,
 };
-use qnode_node::channel_listener::ChannelListener;
-use qnode_node::frame_validator::{self, FrameProblem};
-use qnode_node::master_time_reel::{Genesis, Insertion, MasterTimeReel};
-use qnode_node::metrics::Metrics;
-use qnode_node::peer_info_manager::PeerInfoManager;
-use qnode_node::services::Context;
+use qnode_node::services::channel_listener::ChannelListener;
+use qnode_node::services::context::ServiceContext;
+use qnode_node::services::frame_validator::{self, FrameProblem};
+use qnode_node::services::master_time_reel::{Genesis, Insertion, MasterTimeReel};
+use qnode_node::services::peer_info_manager::PeerInfoManager;
 use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
 use qnode_protocol::frame::{self, DEFAULT_FILTER};
 use qnode_protocol::pb::clock::ClockFramesRequest;
@@ -33,7 +33,7 @@ impl DirectHandler for Nothing {
     }
 }
 
-async fn context(dir: &std::path::Path) -> Arc<Context> {
+async fn context(dir: &std::path::Path) -> Arc<ServiceContext> {
     let store = Arc::new(Store::open_in(dir).unwrap());
     let genesis = Genesis {
         seed: b"services".to_vec(),
@@ -45,7 +45,7 @@ async fn context(dir: &std::path::Path) -> Arc<Context> {
     let listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     let config = NetworkConfig::new(listen, Arc::new(Nothing));
     let (network, _events) = Network::start(key, config).await.unwrap();
-    Arc::new(Context {
+    Arc::new(ServiceContext {
         network,
         peers: Arc::new(PeerInfoManager::new()),
         reel: Arc::new(Mutex::new(reel)),
@@ -59,7 +59,7 @@ async fn context(dir: &std::path::Path) -> Arc<Context> {
 }
 
 fn handler(
-    ctx: &Arc<Context>,
+    ctx: &Arc<ServiceContext>,
     window: Duration,
     queue: usize,
 ) -> (ReportHandler, mpsc::Receiver<VerifyJob>) {

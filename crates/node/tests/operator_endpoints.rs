@@ -4,15 +4,16 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use qnode_node::connection_limits::ConnectionLimits;
-use qnode_node::health::HealthRules;
-use qnode_node::master_time_reel::{Genesis, MasterTimeReel};
-use qnode_node::metrics::Metrics;
-use qnode_node::peer_info_manager::PeerInfoManager;
-use qnode_node::recent_warnings::RecentWarnings;
-use qnode_node::services::Context;
-use qnode_node::status::StatusSource;
-use qnode_node::{http, node_api};
+use qnode_node::operator::connection_limits::ConnectionLimits;
+use qnode_node::operator::health::HealthRules;
+use qnode_node::operator::metrics::Metrics;
+use qnode_node::operator::recent_warnings::RecentWarnings;
+use qnode_node::operator::status::StatusSource;
+use qnode_node::operator::{http, node_api};
+use qnode_node::services::context::ServiceContext;
+use qnode_node::services::master_time_reel::{Genesis, MasterTimeReel};
+use qnode_node::services::peer_info_manager::PeerInfoManager;
+use qnode_node::tasks::TaskBoard;
 use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
@@ -32,7 +33,7 @@ impl DirectHandler for Nothing {
     }
 }
 
-async fn context(dir: &std::path::Path) -> Arc<Context> {
+async fn context(dir: &std::path::Path) -> Arc<ServiceContext> {
     let store = Arc::new(Store::open_in(dir).unwrap());
     let genesis = Genesis {
         seed: b"endpoints".to_vec(),
@@ -45,7 +46,7 @@ async fn context(dir: &std::path::Path) -> Arc<Context> {
     let (network, _events) = Network::start(key, NetworkConfig::new(listen, Arc::new(Nothing)))
         .await
         .unwrap();
-    Arc::new(Context {
+    Arc::new(ServiceContext {
         network,
         peers: Arc::new(PeerInfoManager::new()),
         reel: Arc::new(Mutex::new(reel)),
@@ -113,6 +114,7 @@ async fn idle_http_connections_neither_starve_healthz_nor_stay_open() {
         supervisor: None,
         workers: 1,
         warnings: Arc::new(RecentWarnings::default()),
+        tasks: TaskBoard::default(),
         history: std::sync::Mutex::new(Default::default()),
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -122,7 +124,7 @@ async fn idle_http_connections_neither_starve_healthz_nor_stay_open() {
         max_connections: 256,
         idle_timeout: Duration::from_secs(3),
     };
-    let server = http::serve_with(listener, source, stopped, limits);
+    let server = tokio::spawn(http::serve_with(listener, source, stopped, limits));
 
     let opened = Instant::now();
     let mut idle = idle_connections(address, 300).await;
@@ -164,7 +166,8 @@ async fn idle_http_connections_neither_starve_healthz_nor_stay_open() {
     tokio::time::timeout(Duration::from_secs(5), server)
         .await
         .expect("the endpoint stops")
-        .unwrap();
+        .unwrap()
+        .expect("served without an error");
     eprintln!("/healthz answered in {answered_in:?} beside 300 idle connections");
 }
 
@@ -179,7 +182,7 @@ async fn the_node_api_bounds_requests_answers_and_connections() {
         max_connections: 16,
         idle_timeout: Duration::from_secs(3),
     };
-    let server = node_api::serve_with(listener, ctx.clone(), stopped, limits);
+    let server = tokio::spawn(node_api::serve_with(listener, ctx.clone(), stopped, limits));
 
     let mut idle = idle_connections(address, 40).await;
     let call = async {
@@ -245,5 +248,6 @@ async fn the_node_api_bounds_requests_answers_and_connections() {
     tokio::time::timeout(Duration::from_secs(10), server)
         .await
         .expect("the node API stops")
-        .unwrap();
+        .unwrap()
+        .expect("served without an error");
 }

@@ -1,7 +1,7 @@
 //! The swarm's protocols and their settings: gossipsub with the original's peer-score
 //! thresholds, identify, Kademlia, and the direct channel as request/response.
 
-use crate::network::{DirectRequest, DirectResponse, NetworkError};
+use crate::wire::{DirectRequest, DirectResponse, NetworkError};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;

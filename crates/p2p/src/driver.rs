@@ -3,12 +3,11 @@
 //! finds.
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
-use crate::network::{
-    topic_for, Command, ConnectedPeer, DirectRequest, DirectResponse, Event, GossipMessage,
-    NetworkConfig, NetworkError, Reply, Verdict,
-};
 use crate::rate_limit::RateLimiter;
-use crate::DirectHandler;
+use crate::wire::{
+    topic_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
+    GossipMessage, NetworkConfig, NetworkError, Reply, Verdict,
+};
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::{ConnectionId, SwarmEvent};

@@ -17,6 +17,7 @@ mod driver;
 mod identity;
 mod network;
 mod rate_limit;
+mod wire;
 
 pub use behaviour::{
     APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES,
@@ -27,8 +28,9 @@ pub use identity::{
 };
 pub use libp2p::identity::Keypair;
 pub use libp2p::{Multiaddr, PeerId};
-pub use network::{
-    bootstrap_peer, topic_for, BoundSwarm, ConnectedPeer, DirectHandler, DirectKind, Event,
-    GossipMessage, Network, NetworkConfig, NetworkError, Verdict,
-};
+pub use network::{bootstrap_peer, BoundSwarm, Network};
 pub use rate_limit::Rate;
+pub use wire::{
+    topic_for, ConnectedPeer, DirectHandler, DirectKind, Event, GossipMessage, NetworkConfig,
+    NetworkError, Verdict,
+};

@@ -3,166 +3,18 @@
 
 use crate::behaviour::{build_swarm, Behaviour, MAX_VALIDATION_BYTES};
 use crate::driver::Driver;
-use crate::rate_limit::Rate;
+use crate::wire::{
+    Command, ConnectedPeer, DirectKind, Event, GossipMessage, NetworkConfig, NetworkError, Reply,
+    Verdict,
+};
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{gossipsub, Multiaddr, PeerId, Swarm};
-use serde::{Deserialize, Serialize};
+use libp2p::{Multiaddr, PeerId, Swarm};
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-
-/// The gossipsub topic of a filter: `quilibrium/filter/<hex of the filter bytes>` (the
-/// original publishes to the filter bytes as a BlossomSub bitmask).
-pub fn topic_for(filter: &[u8]) -> gossipsub::IdentTopic {
-    gossipsub::IdentTopic::new(format!("quilibrium/filter/{}", hex::encode(filter)))
-}
-
-/// Why a network operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum NetworkError {
-    /// The key file could not be read or written.
-    #[error("identity {path}: {cause}")]
-    Identity {
-        /// The key file.
-        path: String,
-        /// What failed.
-        cause: String,
-    },
-    /// The swarm could not be built or could not listen.
-    #[error("network setup: {0}")]
-    Setup(String),
-    /// Publishing, dialing or a request failed.
-    #[error("network: {0}")]
-    Operation(String),
-    /// The network task has stopped.
-    #[error("the network task has stopped")]
-    Stopped,
-}
-
-/// The two services of the direct channel (the original's `ValidationService`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DirectKind {
-    /// `PerformValidation`: a `ValidationMessage`, answered with one (the bandwidth echo).
-    Validation,
-    /// `Sync`: a `SyncRequest`, answered with one `SyncResponse` batch.
-    Sync,
-}
-
-/// A direct request on the wire: which service, and the protobuf bytes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct DirectRequest {
-    pub(crate) kind: DirectKind,
-    #[serde(with = "serde_bytes")]
-    pub(crate) body: Vec<u8>,
-}
-
-/// A direct response on the wire: the protobuf bytes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct DirectResponse(#[serde(with = "serde_bytes")] pub(crate) Vec<u8>);
-
-/// Answers the direct channel's requests (the node's channel listener). It runs on the
-/// network task, so it must be quick; `None` sends no answer (the peer times out).
-pub trait DirectHandler: Send + Sync + 'static {
-    /// The answer to `body` of `kind` from `from`.
-    fn handle(&self, from: PeerId, kind: DirectKind, body: &[u8]) -> Option<Vec<u8>>;
-}
-
-/// What the network needs at start.
-#[derive(Clone)]
-pub struct NetworkConfig {
-    /// Addresses to listen on (`/ip4/…/tcp/…`, `/ip4/…/udp/…/quic-v1`).
-    pub listen: Vec<Multiaddr>,
-    /// Peers to join through, each ending in `/p2p/<peer id>`; redialled while away.
-    pub bootstrap: Vec<Multiaddr>,
-    /// Serves the direct channel.
-    pub handler: Arc<dyn DirectHandler>,
-    /// Gossip messages accepted per relaying peer.
-    pub gossip_rate: Rate,
-    /// Direct requests served per peer.
-    pub direct_rate: Rate,
-}
-
-impl NetworkConfig {
-    /// Listening on `listen` with the default rates and no bootstrap peers.
-    pub fn new(listen: Vec<Multiaddr>, handler: Arc<dyn DirectHandler>) -> Self {
-        NetworkConfig {
-            listen,
-            bootstrap: Vec::new(),
-            handler,
-            gossip_rate: Rate {
-                burst: 200.0,
-                per_second: 50.0,
-            },
-            direct_rate: Rate {
-                burst: 8.0,
-                per_second: 2.0,
-            },
-        }
-    }
-}
-
-/// The node's judgement of a gossip message, which decides whether it is forwarded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Valid: forward it.
-    Accept,
-    /// Invalid: drop it and penalise the peer that relayed it.
-    Reject,
-    /// Not useful (stale, duplicate, over a rate): drop it quietly.
-    Ignore,
-}
-
-/// A gossip message waiting for the node's verdict.
-#[derive(Debug, Clone)]
-pub struct GossipMessage {
-    /// Gossipsub's id of the message.
-    pub id: gossipsub::MessageId,
-    /// The peer that signed (authored) it.
-    pub author: PeerId,
-    /// The peer that relayed it to us.
-    pub relayed_by: PeerId,
-    /// The message bytes (an envelope).
-    pub data: Vec<u8>,
-}
-
-/// What the network tells the node.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// A gossip message on a subscribed filter; answer it with [`Network::judge`].
-    Gossip(GossipMessage),
-    /// A connection to a peer opened.
-    Connected(PeerId),
-    /// The last connection to a peer closed.
-    Disconnected(PeerId),
-}
-
-pub(crate) type Reply<T> = oneshot::Sender<Result<T, NetworkError>>;
-
-pub(crate) enum Command {
-    Subscribe(Vec<u8>, Reply<()>),
-    Publish(Vec<u8>, Vec<u8>, Reply<()>),
-    Dial(Multiaddr, Reply<()>),
-    Direct(PeerId, DirectKind, Vec<u8>, Reply<Vec<u8>>),
-    Judge(GossipMessage, Verdict),
-    SetScore(PeerId, f64),
-    Connected(Reply<Vec<ConnectedPeer>>),
-    Mesh(Vec<u8>, Reply<Vec<PeerId>>),
-}
-
-/// A peer with an open connection.
-#[derive(Debug, Clone)]
-pub struct ConnectedPeer {
-    /// Its id.
-    pub peer: PeerId,
-    /// The remote address of each open connection.
-    pub addresses: Vec<Multiaddr>,
-    /// Gossipsub's score of it, if gossipsub knows it.
-    pub score: Option<f64>,
-}
 
 /// A handle to the running swarm.
 #[derive(Clone)]

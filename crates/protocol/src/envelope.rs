@@ -8,9 +8,8 @@ use crate::pb::{application, clock::ClockFrame, node::SelfTestReport};
 use crate::poseidon::{hash_bytes_minimal, PoseidonError};
 use prost::Message;
 
-/// The type-URL prefix the original writes in place of `type.googleapis.com`.
-pub const TYPE_URL_PREFIX: &str = "types.quilibrium.com";
-/// `Any` type URL of a clock frame.
+/// `Any` type URL of a clock frame (the original writes `types.quilibrium.com` where
+/// protobuf writes `type.googleapis.com`).
 pub const CLOCK_FRAME_TYPE: &str = "types.quilibrium.com/quilibrium.node.clock.pb.ClockFrame";
 /// `Any` type URL of a self-test report.
 pub const SELF_TEST_REPORT_TYPE: &str =

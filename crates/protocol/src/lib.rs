@@ -1,9 +1,11 @@
 //! The Quilibrium node's protocol core: protobuf wire types (compiled from our own
 //! `.proto` files, wire-compatible with the original), the pubsub envelope, iden3
-//! Poseidon, and master clock frames (genesis, proving, validation).
+//! Poseidon, master clock frames (genesis, proving, validation) and the proof chain's
+//! record layout.
 
 pub mod envelope;
 pub mod frame;
 pub mod limits;
 pub mod pb;
 pub mod poseidon;
+pub mod proof_record;

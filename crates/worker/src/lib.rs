@@ -22,14 +22,14 @@ pub fn default_address(core: u32, base_port: u16) -> Result<SocketAddr, WorkerEr
 pub enum WorkerError {
     /// Could not listen on the address.
     #[error(
-        "cannot listen on {addr}: {cause}. Another program (or another qnode) uses that port: \
+        "cannot listen on {addr}: {source}. Another program (or another qnode) uses that port: \
          stop it or choose other ports with --worker-base-port"
     )]
     Bind {
         /// The address.
         addr: SocketAddr,
         /// The system's error.
-        cause: String,
+        source: std::io::Error,
     },
     /// base port + core does not fit a port number.
     #[error("core {core} has no port above base port {base_port}")]
@@ -41,7 +41,7 @@ pub enum WorkerError {
     },
     /// The gRPC server failed.
     #[error("worker server: {0}")]
-    Serve(String),
+    Serve(#[source] tonic::transport::Error),
 }
 
 /// Proves challenges for one core.
@@ -103,10 +103,7 @@ pub async fn serve(
 ) -> Result<(), WorkerError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| WorkerError::Bind {
-            addr,
-            cause: e.to_string(),
-        })?;
+        .map_err(|source| WorkerError::Bind { addr, source })?;
     tracing::info!(%addr, difficulty_divisor, "data worker listening");
     let server = tonic::transport::Server::builder()
         .add_service(DataIpcServiceServer::new(ChallengeProver {
@@ -123,7 +120,7 @@ pub async fn serve(
         }
     };
     tokio::select! {
-        served = server => served.map_err(|e| WorkerError::Serve(e.to_string())),
+        served = server => served.map_err(WorkerError::Serve),
         () = parent_gone => Ok(()),
     }
 }

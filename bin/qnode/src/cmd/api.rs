@@ -5,7 +5,7 @@ use super::status::is_running;
 use crate::config::ConfigDir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use qnode_node::status;
+use qnode_node::operator::status;
 use qnode_p2p::PeerId;
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{

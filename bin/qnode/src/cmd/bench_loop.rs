@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use qnode_kzg::{Scalar, Setup};
-use qnode_node::proof_loop::ProofLoop;
+use qnode_node::prover::proof_loop::ProofLoop;
 use qnode_protocol::pb::data::data_ipc_service_server::{DataIpcService, DataIpcServiceServer};
 use qnode_protocol::pb::data::{ChallengeProofRequest, ChallengeProofResponse};
 use qnode_store::Store;
@@ -69,7 +69,10 @@ pub fn run(increments: u32) -> Result<ExitCode> {
             let proof_loop = ProofLoop {
                 store: store.clone(),
                 setup: setup.clone(),
-                workers: qnode_node::data_workers::clients(&vec![endpoint.clone(); parallelism])?,
+                workers: qnode_node::services::data_workers::clients(&vec![
+                    endpoint.clone();
+                    parallelism
+                ])?,
                 supervisor: None,
                 peer_id: vec![7; 32],
                 genesis_output: vec![0; qnode_vdf::OUTPUT_BYTES],
@@ -78,7 +81,7 @@ pub fn run(increments: u32) -> Result<ExitCode> {
                 reports,
                 call_timeout: Duration::from_secs(30),
                 min_increment: Duration::ZERO,
-                metrics: Arc::new(qnode_node::metrics::Metrics::new()?),
+                metrics: Arc::new(qnode_node::operator::metrics::Metrics::new()?),
             };
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let started = Instant::now();

@@ -3,8 +3,9 @@
 use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::Args;
-use qnode_node::proof_chain::{check, records};
-use qnode_node::{kzg_setup, node_identity};
+use qnode_node::node::identity as node_identity;
+use qnode_node::prover::kzg_setup;
+use qnode_node::prover::proof_chain::{check, records};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_store::Store;
 use std::process::ExitCode;
@@ -47,11 +48,12 @@ impl ProofsArgs {
         let mut failed = None;
         for i in 0..chain.len() {
             let r = &chain[i];
+            let parsed = r.parsed();
             let verdict = setup
                 .as_ref()
                 .map(|s| check(&chain, i, &peer, &genesis, &s.ceremony.setup));
             if let Some(Err(why)) = &verdict {
-                failed.get_or_insert((r.increment, why.clone()));
+                failed.get_or_insert((r.increment, why.to_string()));
             }
             let status = match &verdict {
                 None => "",
@@ -65,10 +67,10 @@ impl ProofsArgs {
                         "increment": r.increment,
                         "difficulty": r.proof.difficulty,
                         "parallelism": r.proof.parallelism,
-                        "index": r.index(),
-                        "commitment": r.commitment().map(hex::encode),
+                        "index": parsed.as_ref().map(|p| p.opened.index).ok(),
+                        "commitment": parsed.as_ref().map(|p| hex::encode(p.commitment)).ok(),
                         "verified": verdict.as_ref().map(|v| v.is_ok()),
-                        "error": verdict.and_then(|v| v.err()),
+                        "error": verdict.and_then(|v| v.err()).map(|e| e.to_string()),
                     })
                 );
             } else {
@@ -77,7 +79,7 @@ impl ProofsArgs {
                     r.increment,
                     r.proof.difficulty,
                     r.proof.parallelism,
-                    r.index().unwrap_or_default(),
+                    parsed.as_ref().map_or(0, |p| p.opened.index),
                     status
                 );
             }

@@ -3,9 +3,9 @@
 use crate::config::{self, ConfigDir, Resolved, Settings, DEFAULT_WORKER_BASE_PORT};
 use anyhow::{Context, Result};
 use clap::Args;
-use qnode_node::data_workers::LocalWorkers;
 use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
-use qnode_node::recent_warnings::{RecentWarnings, WarningLayer};
+use qnode_node::operator::recent_warnings::{RecentWarnings, WarningLayer};
+use qnode_node::services::data_workers::LocalWorkers;
 use qnode_protocol::frame;
 use std::net::SocketAddr;
 use std::path::PathBuf;

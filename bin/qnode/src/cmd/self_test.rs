@@ -4,7 +4,7 @@ use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use qnode_node::{kzg_setup, self_test};
+use qnode_node::prover::{kzg_setup, self_test};
 use std::process::ExitCode;
 
 #[derive(Args)]

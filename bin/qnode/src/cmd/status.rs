@@ -3,8 +3,8 @@
 use crate::config::ConfigDir;
 use anyhow::{Context, Result};
 use clap::Args;
-use qnode_node::peer_info_manager::now_ms;
-use qnode_node::status::{self, Status};
+use qnode_node::clock::now_ms;
+use qnode_node::operator::status::{self, Status};
 use std::fmt::Write;
 use std::process::ExitCode;
 

@@ -1,9 +1,9 @@
 //! Checks the given settings and fills in the defaults (some differ on a devnet).
 
 use super::{Endpoint, Settings};
-use qnode_node::challenge_proof_verifier::ReportRules;
-use qnode_node::health::HealthRules;
+use qnode_node::operator::health::HealthRules;
 use qnode_node::quote::clip;
+use qnode_node::services::challenge_proof_verifier::ReportRules;
 use qnode_p2p::Multiaddr;
 use qnode_protocol::frame;
 use serde::{Serialize, Serializer};
@@ -244,7 +244,7 @@ impl Settings {
             )?,
             devnet_setup_powers: self
                 .devnet_setup_powers
-                .unwrap_or(qnode_node::kzg_setup::DEVNET_POWERS),
+                .unwrap_or(qnode_node::prover::kzg_setup::DEVNET_POWERS),
         };
         resolved.check()?;
         Ok(resolved)

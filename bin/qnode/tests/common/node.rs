@@ -26,6 +26,11 @@ pub fn start(config: &Path, base_port: u16, workers: u32) -> Node {
 /// `qnode run --devnet … EXTRA`, its log lines and increments collected. Workers time out
 /// after 20 s unless EXTRA says otherwise.
 pub fn spawn(config: &Path, extra: &[&str]) -> Node {
+    spawn_with_env(config, extra, &[])
+}
+
+/// [`spawn`] with these environment variables set.
+pub fn spawn_with_env(config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Node {
     let timeout = if extra.contains(&"--worker-timeout-secs") {
         &[][..]
     } else {
@@ -52,6 +57,7 @@ pub fn spawn(config: &Path, extra: &[&str]) -> Node {
         ])
         .env("QNODE_LOG", "info")
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

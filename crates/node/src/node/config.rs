@@ -1,0 +1,82 @@
+//! What `qnode run` is told: directories, workers, difficulty, network, listeners, health
+//! rules. The CLI resolves options, environment and `config.toml` into this.
+
+use crate::operator::health::HealthRules;
+use crate::operator::recent_warnings::RecentWarnings;
+use crate::services::challenge_proof_verifier::ReportRules;
+use crate::services::data_workers::LocalWorkers;
+use qnode_p2p::Multiaddr;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the workers come from.
+#[derive(Debug, Clone)]
+pub enum WorkerSource {
+    /// Spawn and supervise local worker processes.
+    Local(LocalWorkers),
+    /// Use running workers at these gRPC endpoints (`http://host:port`).
+    Remote(Vec<String>),
+}
+
+/// Everything `run` needs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Store, keys, setup and reports live here.
+    pub config_dir: PathBuf,
+    /// The workers.
+    pub workers: WorkerSource,
+    /// A devnet generates a local KZG setup of this many powers when none exists.
+    pub devnet_setup_powers: Option<usize>,
+    /// Divides every difficulty (1 on a real network; a devnet setting).
+    pub difficulty_divisor: u32,
+    /// Master clock difficulty before the divisor.
+    pub master_difficulty: u32,
+    /// Genesis seed (network byte already applied).
+    pub genesis_seed: Vec<u8>,
+    /// The master clock filter.
+    pub filter: Vec<u8>,
+    /// How often the master prover extends the clock when nothing else happens.
+    pub frame_interval: Duration,
+    /// A worker call slower than this counts as hung.
+    pub worker_timeout: Duration,
+    /// Where to listen and whom to join.
+    pub network: NetworkSettings,
+    /// The shortest time an increment may take (a devnet setting; zero otherwise).
+    pub min_increment: Duration,
+    /// Serve metrics, health, status and the dashboard here (off when `None`).
+    pub http_listen: Option<SocketAddr>,
+    /// Serve the node API (gRPC) here (off when `None`).
+    pub grpc_listen: Option<SocketAddr>,
+    /// How readiness is judged.
+    pub health: HealthRules,
+    /// Where the log layer keeps recent warnings (shown by status and the dashboard).
+    pub warnings: Arc<RecentWarnings>,
+    /// Start under a new (or the present) key even though the store holds another peer's
+    /// proof chain.
+    pub new_identity: bool,
+}
+
+/// The node's network settings.
+#[derive(Debug, Clone)]
+pub struct NetworkSettings {
+    /// Listen addresses (TCP and QUIC).
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap peers (`…/p2p/<peer id>`).
+    pub bootstrap: Vec<Multiaddr>,
+    /// How peers' reports are judged.
+    pub report_rules: ReportRules,
+}
+
+impl NodeConfig {
+    /// The devnet divisor of every difficulty (at least 1).
+    pub fn divisor(&self) -> u32 {
+        self.difficulty_divisor.max(1)
+    }
+
+    /// The master clock difficulty every frame carries, after the divisor.
+    pub fn master_difficulty(&self) -> u32 {
+        (self.master_difficulty / self.divisor()).max(1)
+    }
+}

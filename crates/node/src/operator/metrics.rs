@@ -1,0 +1,213 @@
+//! The node's Prometheus metrics (via the `prometheus` crate) and the health facts that
+//! readiness is judged on. One `Metrics` is shared by every service; `/metrics` renders
+//! its registry.
+
+use crate::clock::now_ms;
+use crate::services::context::ServiceContext;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Every metric the node exports, and when things last went right.
+pub struct Metrics {
+    registry: Registry,
+    /// `qnode_head_frame`: the master clock head.
+    pub head_frame: IntGauge,
+    /// `qnode_frames_total{source, outcome}`: frames from peers (gossip, sync) accepted,
+    /// or rejected with the reason.
+    pub frames: IntCounterVec,
+    /// `qnode_increments_total`: proof-loop increments proved.
+    pub increments: IntCounter,
+    /// `qnode_increment_seconds{part}`: where an increment's time went (workers, kzg,
+    /// store).
+    pub increment_seconds: HistogramVec,
+    /// `qnode_worker_restarts`: data worker restarts since start.
+    pub worker_restarts: IntGauge,
+    /// `qnode_peers`: connected peers.
+    pub peers: IntGauge,
+    /// `qnode_peer_score{peer}`: our score of each known peer.
+    pub peer_score: prometheus::IntGaugeVec,
+    /// `qnode_reports_total{outcome}`: peers' reports verified or rejected.
+    pub reports: IntCounterVec,
+    /// `qnode_bandwidth_tests_total{outcome}`: bandwidth tests passed or failed.
+    pub bandwidth_tests: IntCounterVec,
+    /// `qnode_messages_ignored_total`: gossip ignored because of its author's score.
+    pub messages_ignored: IntCounter,
+    /// `qnode_sync_target_frame`: the highest head a sync target claimed (0 when none).
+    pub sync_target: IntGauge,
+    /// `qnode_store_bytes`: the store file's size.
+    pub store_bytes: IntGauge,
+    last_workers_ok_ms: AtomicI64,
+    last_head_change_ms: AtomicI64,
+    last_split_ms: [AtomicU64; 3],
+    /// Why the last store write failed, while writes keep failing.
+    store_write_failure: std::sync::Mutex<Option<String>>,
+}
+
+/// Where the last increment's time went, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct IncrementSplit {
+    /// Waiting for the workers' proofs.
+    pub workers: u64,
+    /// KZG commitment and opening.
+    pub kzg: u64,
+    /// Writing the record.
+    pub store: u64,
+}
+
+fn register<M: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: M) -> M {
+    // Names are fixed and distinct; registration cannot fail for a fresh registry.
+    if let Err(e) = registry.register(Box::new(metric.clone())) {
+        tracing::error!("metric registration: {e}");
+    }
+    metric
+}
+
+impl Metrics {
+    /// A fresh registry with every metric at zero.
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new();
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            IntCounterVec::new(Opts::new(name, help), labels).map(|m| register(&registry, m))
+        };
+        let gauge =
+            |name: &str, help: &str| IntGauge::new(name, help).map(|m| register(&registry, m));
+        let counter =
+            |name: &str, help: &str| IntCounter::new(name, help).map(|m| register(&registry, m));
+        Ok(Metrics {
+            head_frame: gauge("qnode_head_frame", "The master clock head frame number")?,
+            frames: counter_vec(
+                "qnode_frames_total",
+                "Frames from peers by source (gossip, sync) and outcome (accepted or the reason refused)",
+                &["source", "outcome"],
+            )?,
+            increments: counter("qnode_increments_total", "Proof-loop increments proved")?,
+            increment_seconds: register(
+                &registry,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "qnode_increment_seconds",
+                        "Time per increment by part (workers, kzg, store)",
+                    )
+                    .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+                    &["part"],
+                )?,
+            ),
+            worker_restarts: gauge("qnode_worker_restarts", "Data worker restarts since start")?,
+            peers: gauge("qnode_peers", "Connected peers")?,
+            peer_score: register(
+                &registry,
+                prometheus::IntGaugeVec::new(
+                    Opts::new("qnode_peer_score", "Our score of each known peer"),
+                    &["peer"],
+                )?,
+            ),
+            reports: counter_vec(
+                "qnode_reports_total",
+                "Peers' self-test reports by outcome (verified, rejected)",
+                &["outcome"],
+            )?,
+            bandwidth_tests: counter_vec(
+                "qnode_bandwidth_tests_total",
+                "Bandwidth tests by outcome (passed, failed)",
+                &["outcome"],
+            )?,
+            messages_ignored: counter(
+                "qnode_messages_ignored_total",
+                "Gossip messages ignored because their author's score is negative",
+            )?,
+            sync_target: gauge(
+                "qnode_sync_target_frame",
+                "The head claimed by the peer being synced from (0 when not syncing)",
+            )?,
+            store_bytes: gauge("qnode_store_bytes", "Size of the store file")?,
+            registry,
+            last_workers_ok_ms: AtomicI64::new(0),
+            last_head_change_ms: AtomicI64::new(0),
+            last_split_ms: Default::default(),
+            store_write_failure: Default::default(),
+        })
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!("rendering metrics: {e}");
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Records one increment: counted, its parts timed.
+    pub fn increment_done(&self, split: [(&str, std::time::Duration); 3]) {
+        self.increments.inc();
+        for (slot, (part, time)) in self.last_split_ms.iter().zip(split) {
+            self.increment_seconds
+                .with_label_values(&[part])
+                .observe(time.as_secs_f64());
+            slot.store(time.as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// The last increment's time split.
+    pub fn last_split(&self) -> IncrementSplit {
+        let [workers, kzg, store] = &self.last_split_ms;
+        IncrementSplit {
+            workers: workers.load(Ordering::Relaxed),
+            kzg: kzg.load(Ordering::Relaxed),
+            store: store.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Every worker answered just now.
+    pub fn workers_answered(&self, now_ms: i64) {
+        self.last_workers_ok_ms.store(now_ms, Ordering::Relaxed);
+    }
+
+    /// When every worker last answered (ms since the epoch; 0 never).
+    pub fn last_workers_ok_ms(&self) -> i64 {
+        self.last_workers_ok_ms.load(Ordering::Relaxed)
+    }
+
+    /// A store write failed (`Some`, why) or succeeded again (`None`).
+    pub fn store_write(&self, failure: Option<String>) {
+        if let Ok(mut slot) = self.store_write_failure.lock() {
+            *slot = failure;
+        }
+    }
+
+    /// Why store writes are failing, if they are.
+    pub fn store_write_failure(&self) -> Option<String> {
+        self.store_write_failure.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// The head moved just now.
+    pub fn head_changed(&self, head: u64, now_ms: i64) {
+        self.head_frame.set(head as i64);
+        self.last_head_change_ms.store(now_ms, Ordering::Relaxed);
+    }
+
+    /// When the head last moved (ms since the epoch; 0 never).
+    pub fn last_head_change_ms(&self) -> i64 {
+        self.last_head_change_ms.load(Ordering::Relaxed)
+    }
+}
+
+/// Keeps the head metric (and when it last moved) current, until the reel closes.
+pub async fn track_head(ctx: Arc<ServiceContext>) {
+    let mut heads = ctx.reel.lock().await.subscribe_heads();
+    loop {
+        match heads.recv().await {
+            Ok(head) => ctx.metrics.head_changed(head.frame_number, now_ms()),
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                let head = ctx.head_number().await;
+                ctx.metrics.head_changed(head, now_ms());
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
