@@ -80,3 +80,34 @@ impl NodeConfig {
         (self.master_difficulty / self.divisor()).max(1)
     }
 }
+
+/// A devnet node in `dir` with remote workers and no listeners, for the stages' tests.
+#[cfg(test)]
+pub(super) fn devnet_config(dir: &std::path::Path) -> NodeConfig {
+    NodeConfig {
+        config_dir: dir.to_path_buf(),
+        workers: WorkerSource::Remote(Vec::new()),
+        devnet_setup_powers: Some(128),
+        difficulty_divisor: 10_000,
+        master_difficulty: 100_000,
+        genesis_seed: b"stages".to_vec(),
+        filter: qnode_protocol::frame::DEFAULT_FILTER.to_vec(),
+        frame_interval: Duration::from_secs(1),
+        worker_timeout: Duration::from_secs(20),
+        network: NetworkSettings {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("an address")],
+            bootstrap: Vec::new(),
+            report_rules: ReportRules::default(),
+        },
+        min_increment: Duration::ZERO,
+        http_listen: None,
+        grpc_listen: None,
+        health: HealthRules {
+            workers_window: Duration::from_secs(60),
+            head_window: Duration::from_secs(60),
+            alone_ok: true,
+        },
+        warnings: Arc::default(),
+        new_identity: false,
+    }
+}

@@ -85,3 +85,31 @@ async fn run_self_test(
     .await?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{checks, config::devnet_config};
+    use super::*;
+
+    #[tokio::test]
+    async fn a_second_open_resumes_the_reel_and_reads_the_self_test_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = devnet_config(dir.path());
+        let checked = checks::run(&config).await.unwrap();
+        let first = open(&config, &checked.key, checked.setup).await.unwrap();
+        assert_eq!(first.reel.head().frame_number, 0, "genesis");
+        assert!(dir.path().join("node-key").is_file(), "the new key is saved");
+        assert!(dir.path().join(self_test::REPORT_FILE).is_file());
+        let head = first.reel.head().clone();
+        let self_test = first.opened.self_test.clone();
+        first.opened.store.close().unwrap();
+        drop(first);
+
+        let checked = checks::run(&config).await.unwrap();
+        assert!(matches!(checked.key, KeyPlan::Use(_)), "the saved key is used");
+        let again = open(&config, &checked.key, checked.setup).await.unwrap();
+        assert_eq!(again.reel.head(), &head);
+        // Timings differ between runs: equal ones were read back, not measured again.
+        assert_eq!(again.opened.self_test, self_test);
+    }
+}
