@@ -37,10 +37,6 @@ pub(crate) struct Behaviour {
     pub(crate) direct: request_response::cbor::Behaviour<DirectRequest, DirectResponse>,
 }
 
-fn setup<E: std::fmt::Display>(e: E) -> NetworkError {
-    NetworkError::Setup(e.to_string())
-}
-
 /// The original's score parameters: only the application score counts (no topic scores,
 /// no IP colocation or behaviour penalties), decaying every 10 s, kept 5 minutes.
 fn score_params() -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
@@ -75,14 +71,14 @@ fn gossipsub(key: &Keypair) -> Result<gossipsub::Behaviour, NetworkError> {
         .max_transmit_size(MAX_GOSSIP_BYTES)
         .heartbeat_interval(Duration::from_secs(1))
         .build()
-        .map_err(setup)?;
+        .map_err(NetworkError::setup)?;
     let mut behaviour =
         gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
-            .map_err(setup)?;
+            .map_err(NetworkError::setup)?;
     let (params, thresholds) = score_params();
     behaviour
         .with_peer_score(params, thresholds)
-        .map_err(setup)?;
+        .map_err(NetworkError::setup)?;
     Ok(behaviour)
 }
 
@@ -124,10 +120,10 @@ pub(crate) fn build_swarm(key: Keypair) -> Result<Swarm<Behaviour>, NetworkError
             noise::Config::new,
             yamux::Config::default,
         )
-        .map_err(setup)?
+        .map_err(NetworkError::setup)?
         .with_quic()
         .with_behaviour(|_| behaviour)
-        .map_err(setup)?
+        .map_err(NetworkError::setup)?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
         .build())
 }

@@ -34,10 +34,6 @@ pub(crate) struct Driver {
     connections: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
 }
 
-fn operation<E: std::fmt::Display>(e: E) -> NetworkError {
-    NetworkError::Operation(e.to_string())
-}
-
 impl Driver {
     pub(crate) fn new(
         mut swarm: Swarm<Behaviour>,
@@ -98,14 +94,14 @@ impl Driver {
         match command {
             Command::Subscribe(filter, done) => {
                 let r = behaviour.gossipsub.subscribe(&topic_for(&filter));
-                let _ = done.send(r.map(|_| ()).map_err(operation));
+                let _ = done.send(r.map(|_| ()).map_err(NetworkError::operation));
             }
             Command::Publish(filter, data, done) => {
                 let r = behaviour.gossipsub.publish(topic_for(&filter), data);
-                let _ = done.send(r.map(|_| ()).map_err(operation));
+                let _ = done.send(r.map(|_| ()).map_err(NetworkError::operation));
             }
             Command::Dial(address, done) => {
-                let _ = done.send(self.swarm.dial(address).map_err(operation));
+                let _ = done.send(self.swarm.dial(address).map_err(NetworkError::operation));
             }
             Command::Direct(peer, kind, body, done) => {
                 let id = behaviour
@@ -285,7 +281,7 @@ impl Driver {
                 request_id, error, ..
             } => {
                 if let Some(done) = self.pending.remove(&request_id) {
-                    let _ = done.send(Err(operation(error)));
+                    let _ = done.send(Err(NetworkError::operation(error)));
                 }
             }
             _ => {}

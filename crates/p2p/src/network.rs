@@ -24,15 +24,11 @@ pub struct Network {
     listening: Vec<Multiaddr>,
 }
 
-fn setup<E: std::fmt::Display>(e: E) -> NetworkError {
-    NetworkError::Setup(e.to_string())
-}
-
 /// The peer id a bootstrap address ends with.
 pub fn bootstrap_peer(address: &Multiaddr) -> Result<PeerId, NetworkError> {
     match address.iter().last() {
         Some(Protocol::P2p(peer)) => Ok(peer),
-        _ => Err(NetworkError::Setup(format!(
+        _ => Err(NetworkError::setup(format!(
             "bootstrap address {address} must end with /p2p/<peer id>"
         ))),
     }
@@ -100,7 +96,7 @@ impl Network {
                     shown if shown.trim().is_empty() => format!("{e:?}"),
                     shown => shown,
                 };
-                setup(format!(
+                NetworkError::setup(format!(
                     "cannot listen on {address}: {cause}; is the port taken? choose \
                          another with --listen"
                 ))
@@ -119,13 +115,13 @@ impl Network {
                         listening.push(address);
                     }
                     SwarmEvent::ListenerClosed { reason, .. } => {
-                        return Err(setup(format!(
+                        return Err(NetworkError::setup(format!(
                             "a listener closed: {reason:?}; is the port taken? choose another \
                              with --listen"
                         )))
                     }
                     SwarmEvent::ListenerError { error, .. } => {
-                        return Err(setup(format!("listening failed: {error}")))
+                        return Err(NetworkError::setup(format!("listening failed: {error}")))
                     }
                     _ => {}
                 }
@@ -133,7 +129,7 @@ impl Network {
             Ok(())
         })
         .await;
-        started.map_err(|_| setup("listening did not start within 10 s"))??;
+        started.map_err(|_| NetworkError::setup("listening did not start within 10 s"))??;
         Ok(BoundSwarm { swarm, listening })
     }
 
@@ -180,7 +176,7 @@ impl Network {
         body: Vec<u8>,
     ) -> Result<Vec<u8>, NetworkError> {
         if body.len() > MAX_VALIDATION_BYTES {
-            return Err(NetworkError::Operation("direct request too large".into()));
+            return Err(NetworkError::operation("direct request too large"));
         }
         self.ask(|tx| Command::Direct(peer, kind, body, tx)).await
     }

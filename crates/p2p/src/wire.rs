@@ -29,13 +29,26 @@ pub enum NetworkError {
     },
     /// The swarm could not be built or could not listen.
     #[error("network setup: {0}")]
-    Setup(String),
+    Setup(#[source] BoxError),
     /// Publishing, dialing or a request failed.
     #[error("network: {0}")]
-    Operation(String),
+    Operation(#[source] BoxError),
     /// The network task has stopped.
     #[error("the network task has stopped")]
     Stopped,
+}
+
+/// A cause of any type, kept whole (libp2p's errors differ per call).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl NetworkError {
+    pub(crate) fn setup(cause: impl Into<BoxError>) -> Self {
+        NetworkError::Setup(cause.into())
+    }
+
+    pub(crate) fn operation(cause: impl Into<BoxError>) -> Self {
+        NetworkError::Operation(cause.into())
+    }
 }
 
 /// The two services of the direct channel (the original's `ValidationService`).

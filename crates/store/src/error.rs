@@ -27,12 +27,12 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// Reading or writing failed at the operating-system level.
-    #[error("store {path}: {cause}. Check the disk and permissions, then try again.")]
+    #[error("store {path}: {source}. Check the disk and permissions, then try again.")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The system's error.
-        cause: String,
+        /// The system's error (or why the store cannot write).
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The store was written by a newer qnode.
     #[error(
@@ -73,7 +73,7 @@ impl StoreError {
             redb::Error::DatabaseAlreadyOpen => StoreError::InUse { path },
             redb::Error::PreviousIo => StoreError::Io {
                 path,
-                cause: "an earlier write failed (see the error before this one)".into(),
+                source: "an earlier write failed (see the error before this one)".into(),
             },
             // redb reports a bad magic number or a short file as I/O errors of these kinds.
             redb::Error::Io(io)
@@ -89,7 +89,7 @@ impl StoreError {
             }
             redb::Error::Io(io) => StoreError::Io {
                 path,
-                cause: io.to_string(),
+                source: io.into(),
             },
             other => StoreError::Corrupt {
                 path,
@@ -101,7 +101,7 @@ impl StoreError {
     pub(crate) fn io(path: &Path, e: std::io::Error) -> StoreError {
         StoreError::Io {
             path: path.to_path_buf(),
-            cause: e.to_string(),
+            source: e.into(),
         }
     }
 

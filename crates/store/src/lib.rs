@@ -160,7 +160,7 @@ impl Store {
     fn closed(&self, why: &str) -> StoreError {
         StoreError::Io {
             path: self.path.clone(),
-            cause: format!("the store is closed: {why}"),
+            source: format!("the store is closed: {why}").into(),
         }
     }
 

@@ -104,7 +104,10 @@ fn snapshot(path: &Path) -> Result<Database, StoreError> {
 /// bad length) is a fault of the data.
 fn in_memory_error(path: &Path, e: impl Into<redb::Error>) -> StoreError {
     match StoreError::from_redb(path, e) {
-        StoreError::Io { path, cause } => StoreError::Corrupt { path, cause },
+        StoreError::Io { path, source } => StoreError::Corrupt {
+            path,
+            cause: source.to_string(),
+        },
         other => other,
     }
 }

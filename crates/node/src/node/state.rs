@@ -98,7 +98,10 @@ mod tests {
         let checked = checks::run(&config).await.unwrap();
         let first = open(&config, &checked.key, checked.setup).await.unwrap();
         assert_eq!(first.reel.head().frame_number, 0, "genesis");
-        assert!(dir.path().join("node-key").is_file(), "the new key is saved");
+        assert!(
+            dir.path().join("node-key").is_file(),
+            "the new key is saved"
+        );
         assert!(dir.path().join(self_test::REPORT_FILE).is_file());
         let head = first.reel.head().clone();
         let self_test = first.opened.self_test.clone();
@@ -106,7 +109,10 @@ mod tests {
         drop(first);
 
         let checked = checks::run(&config).await.unwrap();
-        assert!(matches!(checked.key, KeyPlan::Use(_)), "the saved key is used");
+        assert!(
+            matches!(checked.key, KeyPlan::Use(_)),
+            "the saved key is used"
+        );
         let again = open(&config, &checked.key, checked.setup).await.unwrap();
         assert_eq!(again.reel.head(), &head);
         // Timings differ between runs: equal ones were read back, not measured again.
