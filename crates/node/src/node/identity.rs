@@ -4,7 +4,7 @@
 //! or asks for a new identity on purpose.
 
 use qnode_p2p::{Keypair, NetworkError, IDENTITY_FILE};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Why the node will not start under the key it found.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +20,7 @@ pub enum IdentityError {
     )]
     Missing {
         /// The key file.
-        key: String,
+        key: PathBuf,
         /// The peer ids with chains in the store.
         stored: String,
     },
@@ -32,8 +32,8 @@ pub enum IdentityError {
     )]
     Mismatch {
         /// The key file.
-        key: String,
-        /// The key's peer id.
+        key: PathBuf,
+        /// The key's peer id (base58, as the message shows it).
         found: String,
         /// The peer ids with chains in the store.
         stored: String,
@@ -64,7 +64,7 @@ pub fn plan(
     stored_chains: &[Vec<u8>],
     new_identity: bool,
 ) -> Result<KeyPlan, IdentityError> {
-    let key_path = config_dir.join(IDENTITY_FILE).display().to_string();
+    let key_path = config_dir.join(IDENTITY_FILE);
     let stored = || {
         stored_chains
             .iter()
@@ -89,7 +89,7 @@ pub fn plan(
             } else {
                 Err(IdentityError::Mismatch {
                     key: key_path,
-                    found: found.to_string(),
+                    found: found.to_base58(),
                     stored: stored(),
                 })
             }
@@ -110,7 +110,7 @@ pub fn chain_owner(
         [] => Ok(None),
         [only] => Ok(Some(only.clone())),
         _ => Err(IdentityError::Missing {
-            key: config_dir.join(IDENTITY_FILE).display().to_string(),
+            key: config_dir.join(IDENTITY_FILE),
             stored: stored_chains
                 .iter()
                 .map(|p| qnode_store::peer_name(p))
