@@ -18,13 +18,9 @@
 //! Debug builds have one test-only hook: `QNODE_TEST_FAIL_TASK=<name>` makes that task
 //! panic each time it starts. Release builds ignore the variable.
 
-use futures::FutureExt;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinError, JoinHandle};
@@ -45,16 +41,6 @@ const STOP_GRACE: Duration = Duration::from_millis(500);
 #[cfg(debug_assertions)]
 const FAIL_TASK_VARIABLE: &str = "QNODE_TEST_FAIL_TASK";
 
-/// What happens when a task ends while the node runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    /// The node stops, naming the task.
-    StopNode,
-    /// The task is restarted with backoff.
-    Restart,
-}
-
 /// What a task does when the node stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnStop {
@@ -62,102 +48,6 @@ pub enum OnStop {
     Abort,
     /// It watches [`Services::stop_signal`] and finishes within a short grace.
     Finish,
-}
-
-/// One task as readiness, the status and the dashboard show it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct TaskState {
-    /// Its name (a module's name).
-    pub name: String,
-    /// What its failure does.
-    pub policy: Policy,
-    /// True while it runs.
-    pub running: bool,
-    /// How often it was restarted.
-    pub restarts: u64,
-    /// Why it last ended, if it failed.
-    pub last_failure: Option<String>,
-}
-
-/// Why a task ended while the node ran.
-#[derive(Debug)]
-pub enum Cause {
-    /// It returned: the input it serves closed.
-    Returned,
-    /// It returned an error.
-    Failed(TaskError),
-    /// It panicked.
-    Panicked(String),
-}
-
-impl std::fmt::Display for Cause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Cause::Returned => write!(f, "returned while the node was running"),
-            Cause::Failed(error) => write!(f, "failed: {error}"),
-            Cause::Panicked(message) => write!(f, "panicked: {message}"),
-        }
-    }
-}
-
-/// A task whose failure stops the node.
-#[derive(Debug)]
-pub struct TaskFailure {
-    /// The task.
-    pub name: &'static str,
-    /// What happened to it.
-    pub cause: Cause,
-}
-
-impl std::fmt::Display for TaskFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "task `{}` {}", self.name, self.cause)
-    }
-}
-
-impl std::error::Error for TaskFailure {
-    /// The failed task's error's own cause: the error itself is already in the message.
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.cause {
-            Cause::Failed(error) => error.source(),
-            Cause::Returned | Cause::Panicked(_) => None,
-        }
-    }
-}
-
-/// The tasks' states, shared with readiness and the status.
-#[derive(Debug, Clone, Default)]
-pub struct TaskBoard(Arc<Mutex<BTreeMap<&'static str, TaskState>>>);
-
-impl TaskBoard {
-    /// Every task, by name.
-    pub fn list(&self) -> Vec<TaskState> {
-        self.lock().values().cloned().collect()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<&'static str, TaskState>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn update(&self, name: &'static str, policy: Policy, change: impl FnOnce(&mut TaskState)) {
-        Self::change(&mut self.lock(), name, policy, change);
-    }
-
-    fn change(
-        board: &mut BTreeMap<&'static str, TaskState>,
-        name: &'static str,
-        policy: Policy,
-        change: impl FnOnce(&mut TaskState),
-    ) {
-        let state = board.entry(name).or_insert_with(|| TaskState {
-            name: name.to_owned(),
-            policy,
-            running: false,
-            restarts: 0,
-            last_failure: None,
-        });
-        change(state);
-    }
 }
 
 /// Spawns, watches and stops the node's tasks.
@@ -406,57 +296,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// How a task ended, and when.
-type Ended = (Instant, std::thread::Result<TaskResult>);
-
-/// The task being polled, for the panic hook.
-#[derive(Clone)]
-struct Current {
-    name: &'static str,
-    policy: Policy,
-    services: Services,
-}
-
-tokio::task_local! {
-    static CURRENT: Current;
-}
-
-/// Runs `task` as the current task, catching its panic, and says when it ended.
-async fn watched(current: Current, task: BoxedTask) -> Ended {
-    install_panic_hook();
-    let outcome = CURRENT
-        .scope(current, AssertUnwindSafe(task).catch_unwind())
-        .await;
-    (Instant::now(), outcome)
-}
-
-/// Marks a panicking task down at once, before the default hook prints: a backtrace can
-/// take a second to print, readiness must not call the task up meanwhile, and the panic
-/// must be known as the first failure before its unwinding ends other tasks.
-fn install_panic_hook() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let print = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let _ = CURRENT.try_with(|task| {
-                let message = panic_text(info.payload());
-                task.services.panicking(task.name, task.policy, message);
-            });
-            print(info);
-        }));
-    });
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
-}
-
 #[cfg(debug_assertions)]
 fn injected_failure() -> Option<String> {
     std::env::var(FAIL_TASK_VARIABLE).ok()
@@ -467,5 +306,13 @@ fn injected_failure() -> Option<String> {
     None
 }
 
+mod board;
+mod failure;
+mod panics;
 #[cfg(test)]
 mod tests;
+
+pub use board::{Policy, TaskBoard, TaskState};
+use failure::panic_text;
+pub use failure::{Cause, TaskFailure};
+use panics::{watched, Current, Ended};

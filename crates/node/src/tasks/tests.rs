@@ -1,3 +1,5 @@
+//! The supervisor under test: failures, restarts, stops, with paused time where waits matter.
+
 use super::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 
