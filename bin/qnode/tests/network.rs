@@ -377,11 +377,14 @@ mod forger {
     //! A peer speaking the protocol but lying: reports whose proofs do not verify or have
     //! the wrong length, and frames whose VDF is garbage.
 
+    use prost::Message;
     use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
     use qnode_protocol::envelope::{self, Payload};
     use qnode_protocol::frame;
+    use qnode_protocol::pb::application;
     use qnode_protocol::pb::clock::ClockFrame;
     use qnode_protocol::pb::node::SelfTestReport;
+    use qnode_protocol::poseidon::hash_bytes_minimal;
     use std::sync::Arc;
 
     struct Silent;
@@ -392,15 +395,14 @@ mod forger {
         }
     }
 
-    pub async fn start(bootstrap: &str) -> Network {
+    /// A forger under `key`: with the same key again, the same peer on a new connection.
+    pub async fn start_as(key: Keypair, bootstrap: &str) -> Network {
         let mut config = NetworkConfig::new(
             vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
             Arc::new(Silent),
         );
         config.bootstrap = vec![bootstrap.parse().unwrap()];
-        let (network, _events) = Network::start(Keypair::generate_ed25519(), config)
-            .await
-            .unwrap();
+        let (network, _events) = Network::start(key, config).await.unwrap();
         network.subscribe(&frame::DEFAULT_FILTER).await.unwrap();
         network
     }
@@ -410,6 +412,21 @@ mod forger {
         for message in messages {
             let _ = network.publish(&frame::DEFAULT_FILTER, message).await;
         }
+    }
+
+    /// A well-formed envelope of a type this version does not know (a newer peer's).
+    pub fn unknown_type() -> Vec<u8> {
+        let any = prost_types::Any {
+            type_url: "types.quilibrium.com/quilibrium.node.future.pb.Announcement".into(),
+            value: vec![1, 2, 3],
+        };
+        let payload = any.encode_to_vec();
+        let message = application::Message {
+            hash: hash_bytes_minimal(&payload).unwrap(),
+            address: frame::DEFAULT_FILTER.to_vec(),
+            payload,
+        };
+        message.encode_to_vec()
     }
 
     pub fn report(proof_bytes: usize, head: u64) -> Vec<u8> {
@@ -456,9 +473,25 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         })
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let forger = runtime.block_on(forger::start(&bootstrap_of(&first)));
+    let forger_key = qnode_p2p::Keypair::generate_ed25519();
+    let forger = runtime.block_on(forger::start_as(forger_key.clone(), &bootstrap_of(&first)));
     let forger_id = forger.local_peer_id().to_base58();
     let difficulty = (qnode_protocol::frame::DEFAULT_DIFFICULTY / 10_000).max(1);
+
+    // A message of a type this version does not know is ignored and counted, not punished.
+    let unknown = wait_for(Duration::from_secs(90), "an unknown type ignored", || {
+        runtime.block_on(forger::publish(&forger, [forger::unknown_type()]));
+        devnet.status(0).filter(|s| s.counters.unknown_messages > 0)
+    });
+    let unscored = peer(&unknown, &forger_id).map_or(0, |p| p.info.score);
+    assert_eq!(unscored, 0, "an unknown type was punished");
+    let http = unknown.http_address.unwrap().port();
+    let counted = sample(
+        &scrape(http),
+        "qnode_messages_ignored_total",
+        Some(("reason", "unknown_type")),
+    );
+    assert!(counted >= 1.0, "{counted}");
 
     // Forge until node 0 holds it below zero; publishing fails until the mesh forms.
     let scored = wait_for(Duration::from_secs(90), "the forger penalised", || {
@@ -522,6 +555,38 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let ids = |list: &[PeerInfo]| list.iter().map(|p| p.peer_id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&listed.uncooperative_peer_info), [id_bytes(&forger_id)]);
     assert_eq!(ids(&listed.peer_info), [id_bytes(&b.peer_id)]);
+
+    // Penalties last: the forger leaves and comes back under its key on a new connection;
+    // gossipsub has forgotten it, the node has not.
+    drop(forger);
+    runtime.shutdown_background();
+    let ignored_before = peer(&devnet.status(0).unwrap(), &forger_id)
+        .unwrap()
+        .info
+        .messages_ignored;
+    wait_for(Duration::from_secs(60), "the forger gone", || {
+        let s = devnet.status(0)?;
+        peer(&s, &forger_id)
+            .filter(|p| !p.info.connected)
+            .map(|_| ())
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let forger = runtime.block_on(forger::start_as(forger_key, &bootstrap_of(&first)));
+    wait_for(
+        Duration::from_secs(60),
+        "the forger back, penalised",
+        || {
+            let head = devnet.status(0)?.head_frame;
+            runtime.block_on(forger::publish(&forger, [forger::report(100, head)]));
+            let s = devnet.status(0)?;
+            let p = peer(&s, &forger_id)?;
+            let gossip = p.gossip_score?;
+            // Ignored by the node, or dropped by gossipsub below its graylist.
+            let ignored =
+                p.info.messages_ignored > ignored_before || gossip < qnode_p2p::GRAYLIST_THRESHOLD;
+            (p.info.connected && gossip <= qnode_p2p::PUBLISH_THRESHOLD && ignored).then_some(())
+        },
+    );
     drop(forger);
     runtime.shutdown_background();
 

@@ -174,6 +174,11 @@ fn node_config(
         genesis_seed: frame::network_seed(&r.genesis_seed, r.network),
         filter: frame::DEFAULT_FILTER.to_vec(),
         frame_interval: Duration::from_millis(r.frame_interval_ms),
+        min_frame_interval: Duration::from_millis(if r.devnet {
+            r.min_frame_interval_ms
+        } else {
+            0
+        }),
         worker_timeout: Duration::from_secs(r.worker_timeout_secs),
         network: NetworkSettings {
             listen: r.listen.clone(),

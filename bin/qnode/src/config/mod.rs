@@ -263,6 +263,11 @@ pub struct Settings {
     /// devnet nodes on one machine share it (devnet only).
     #[arg(long, env = "QNODE_MIN_INCREMENT_MS", value_parser = number::<u64>())]
     pub min_increment_ms: Option<u64>,
+    /// Master frames are proved at most once per this many milliseconds, 0 to 3600000 (an
+    /// hour): at devnet difficulty a frame costs microseconds, so the clock is paced to
+    /// one frame a second by default (devnet only).
+    #[arg(long, env = "QNODE_MIN_FRAME_INTERVAL_MS", value_parser = number::<u64>())]
+    pub min_frame_interval_ms: Option<u64>,
     /// Powers of a generated devnet KZG setup, 16, 128 or 1024: 1024 serves any
     /// parallelism, 128 up to 128 workers (devnet only).
     #[arg(long, env = "QNODE_DEVNET_SETUP_POWERS", value_parser = text::<usize>())]
@@ -300,6 +305,9 @@ impl Settings {
             min_peer_memory: self.min_peer_memory.or(fallback.min_peer_memory),
             difficulty_divisor: self.difficulty_divisor.or(fallback.difficulty_divisor),
             min_increment_ms: self.min_increment_ms.or(fallback.min_increment_ms),
+            min_frame_interval_ms: self
+                .min_frame_interval_ms
+                .or(fallback.min_frame_interval_ms),
             devnet_setup_powers: self.devnet_setup_powers.or(fallback.devnet_setup_powers),
         }
     }

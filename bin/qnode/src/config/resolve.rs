@@ -16,6 +16,8 @@ const DEVNET_SEED: &[u8] = b"qnode devnet";
 const DEVNET_DIVISOR: u32 = 10_000;
 /// Two increments a second at most, so devnet nodes on one machine share it.
 const DEVNET_MIN_INCREMENT_MS: u64 = 500;
+/// One master frame a second at most: at devnet difficulty a frame costs microseconds.
+const DEVNET_MIN_FRAME_INTERVAL_MS: u64 = 1_000;
 /// The original waits 270 s between a peer's reports; a devnet wants answers sooner.
 const DEVNET_REPORT_WINDOW_SECS: u64 = 3;
 const DEFAULT_LISTEN: [&str; 2] = ["/ip4/0.0.0.0/tcp/8336", "/ip4/0.0.0.0/udp/8336/quic-v1"];
@@ -30,7 +32,8 @@ pub const DEFAULT_WORKER_BASE_PORT: u16 = 28_000;
 pub const MAX_WORKERS: u32 = 1024;
 /// A day: the most any `*-secs` option may be.
 pub const MAX_SECS: u64 = 86_400;
-/// An hour: the most `frame-interval-ms` and `min-increment-ms` may be.
+/// An hour: the most `frame-interval-ms`, `min-frame-interval-ms` and `min-increment-ms`
+/// may be.
 pub const MAX_MS: u64 = 3_600_000;
 /// The least `frame-interval-ms` may be.
 pub const MIN_FRAME_INTERVAL_MS: u64 = 100;
@@ -72,6 +75,7 @@ pub struct Resolved {
     pub min_peer_memory: u64,
     pub difficulty_divisor: u32,
     pub min_increment_ms: u64,
+    pub min_frame_interval_ms: u64,
     pub devnet_setup_powers: usize,
 }
 
@@ -242,6 +246,13 @@ impl Settings {
                 0,
                 MAX_MS,
             )?,
+            min_frame_interval_ms: within(
+                "min-frame-interval-ms",
+                self.min_frame_interval_ms
+                    .unwrap_or(pick(devnet, DEVNET_MIN_FRAME_INTERVAL_MS, 0)),
+                0,
+                MAX_MS,
+            )?,
             devnet_setup_powers: self
                 .devnet_setup_powers
                 .unwrap_or(qnode_node::prover::kzg_setup::DEVNET_POWERS),
@@ -258,6 +269,7 @@ impl Resolved {
             let weakening = [
                 ("difficulty-divisor", u64::from(self.difficulty_divisor), 1),
                 ("min-increment-ms", self.min_increment_ms, 0),
+                ("min-frame-interval-ms", self.min_frame_interval_ms, 0),
             ];
             for (field, value, neutral) in weakening {
                 if value != neutral {
@@ -372,7 +384,7 @@ mod tests {
     type Set = fn(&mut Settings, u64);
 
     /// Every bounded number: its name, least and most, and how to set it.
-    const BOUNDED: [(&str, u64, u64, Set); 11] = [
+    const BOUNDED: [(&str, u64, u64, Set); 12] = [
         ("workers", 1, MAX_WORKERS as u64, |s, v| {
             s.workers = Some(u32::try_from(v).unwrap())
         }),
@@ -411,6 +423,9 @@ mod tests {
         ),
         ("min-increment-ms", 0, MAX_MS, |s, v| {
             s.min_increment_ms = Some(v)
+        }),
+        ("min-frame-interval-ms", 0, MAX_MS, |s, v| {
+            s.min_frame_interval_ms = Some(v)
         }),
     ];
 

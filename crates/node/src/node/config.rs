@@ -37,8 +37,12 @@ pub struct NodeConfig {
     pub genesis_seed: Vec<u8>,
     /// The master clock filter.
     pub filter: Vec<u8>,
-    /// How often the master prover extends the clock when nothing else happens.
+    /// How long the master prover waits for a new head before it proves from the one it
+    /// has (the original's 20 s).
     pub frame_interval: Duration,
+    /// The shortest time between two master frames this node proves (a devnet setting;
+    /// zero otherwise).
+    pub min_frame_interval: Duration,
     /// A worker call slower than this counts as hung.
     pub worker_timeout: Duration,
     /// Where to listen and whom to join.
@@ -93,6 +97,7 @@ pub(super) fn devnet_config(dir: &std::path::Path) -> NodeConfig {
         genesis_seed: b"stages".to_vec(),
         filter: qnode_protocol::frame::DEFAULT_FILTER.to_vec(),
         frame_interval: Duration::from_secs(1),
+        min_frame_interval: Duration::ZERO,
         worker_timeout: Duration::from_secs(20),
         network: NetworkSettings {
             listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("an address")],

@@ -100,9 +100,13 @@ fn spawn_services(
     services.spawn_restarting("frame_sync", abort, move || {
         frame_sync::run(c.clone(), stop.clone())
     });
-    let (c, stop, interval) = (ctx.clone(), services.stop_signal(), config.frame_interval);
+    let pacing = master_prover::Pacing {
+        idle: config.frame_interval,
+        min_interval: config.min_frame_interval,
+    };
+    let (c, stop) = (ctx.clone(), services.stop_signal());
     services.spawn_restarting("master_prover", abort, move || {
-        master_prover::run(c.clone(), interval, stop.clone())
+        master_prover::run(c.clone(), pacing, stop.clone())
     });
     let c = ctx.clone();
     services.spawn_restarting("head_tracker", abort, move || {

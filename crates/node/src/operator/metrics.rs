@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
+/// Why gossip is ignored rather than judged (`qnode_messages_ignored_total`'s reasons).
+pub const IGNORE_REASONS: [&str; 2] = ["author_score", "unknown_type"];
+
 /// Every metric the node exports, and when things last went right.
 pub struct Metrics {
     registry: Registry,
@@ -35,8 +38,10 @@ pub struct Metrics {
     pub reports: IntCounterVec,
     /// `qnode_bandwidth_tests_total{outcome}`: bandwidth tests passed or failed.
     pub bandwidth_tests: IntCounterVec,
-    /// `qnode_messages_ignored_total`: gossip ignored because of its author's score.
-    pub messages_ignored: IntCounter,
+    /// `qnode_messages_ignored_total{reason}`: gossip ignored, not judged: its author's
+    /// score is negative (`author_score`), or its type is one this version does not know
+    /// (`unknown_type`: a newer peer's, so never an offence).
+    pub messages_ignored: IntCounterVec,
     /// `qnode_sync_target_frame`: the highest head a sync target claimed (0 when none).
     pub sync_target: IntGauge,
     /// `qnode_store_bytes`: the store file's size.
@@ -78,7 +83,7 @@ impl Metrics {
             |name: &str, help: &str| IntGauge::new(name, help).map(|m| register(&registry, m));
         let counter =
             |name: &str, help: &str| IntCounter::new(name, help).map(|m| register(&registry, m));
-        Ok(Metrics {
+        let metrics = Metrics {
             head_frame: gauge("qnode_head_frame", "The master clock head frame number")?,
             frames: counter_vec(
                 "qnode_frames_total",
@@ -116,9 +121,10 @@ impl Metrics {
                 "Bandwidth tests by outcome (passed, failed)",
                 &["outcome"],
             )?,
-            messages_ignored: counter(
+            messages_ignored: counter_vec(
                 "qnode_messages_ignored_total",
-                "Gossip messages ignored because their author's score is negative",
+                "Gossip messages ignored by reason (author_score, unknown_type)",
+                &["reason"],
             )?,
             sync_target: gauge(
                 "qnode_sync_target_frame",
@@ -130,7 +136,12 @@ impl Metrics {
             last_head_change_ms: AtomicI64::new(0),
             last_split_ms: Default::default(),
             store_write_failure: Default::default(),
-        })
+        };
+        // Present at zero from the start, so a scrape sees every series.
+        for reason in IGNORE_REASONS {
+            metrics.messages_ignored.with_label_values(&[reason]);
+        }
+        Ok(metrics)
     }
 
     /// The Prometheus text exposition of every metric.

@@ -52,6 +52,9 @@ pub struct CounterValues {
     pub bandwidth_tests_failed: u64,
     /// Gossip ignored because of its author's score.
     pub messages_ignored: u64,
+    /// Gossip of a type this version does not know, ignored (a newer peer's, no offence).
+    #[serde(default)]
+    pub unknown_messages: u64,
 }
 
 impl CounterValues {
@@ -75,7 +78,14 @@ impl CounterValues {
             reports_rejected: m.reports.with_label_values(&["rejected"]).get(),
             bandwidth_tests_passed: m.bandwidth_tests.with_label_values(&["passed"]).get(),
             bandwidth_tests_failed: m.bandwidth_tests.with_label_values(&["failed"]).get(),
-            messages_ignored: m.messages_ignored.get(),
+            messages_ignored: m
+                .messages_ignored
+                .with_label_values(&["author_score"])
+                .get(),
+            unknown_messages: m
+                .messages_ignored
+                .with_label_values(&["unknown_type"])
+                .get(),
         }
     }
 }

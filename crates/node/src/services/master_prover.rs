@@ -1,5 +1,8 @@
-//! The master frame prover: when no new head has arrived for the frame interval (the
-//! original's 20 s), prove the next frame from the head, insert it and publish it.
+//! The master frame prover, as the original's: every new head of the reel, a peer's or
+//! its own, is followed at once by proving the next frame from it, inserting it and
+//! publishing it, so the clock advances one frame per VDF on every node. When no new head
+//! arrives for the idle interval (the original's 20 s), it proves from the head it has.
+//! A devnet paces it (`min-frame-interval-ms`): there a frame costs microseconds.
 //! Master frames depend only on their parent, so nodes that race produce the same chain.
 
 use crate::clock::now_ms;
@@ -10,25 +13,40 @@ use qnode_protocol::frame;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+/// When the prover proves.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// Prove from the head anyway after this long without a new one.
+    pub idle: Duration,
+    /// Never prove two frames closer together than this.
+    pub min_interval: Duration,
+}
 
 /// Proves frames until shutdown.
-pub async fn run(
-    ctx: Arc<ServiceContext>,
-    interval: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub async fn run(ctx: Arc<ServiceContext>, pacing: Pacing, mut shutdown: watch::Receiver<bool>) {
     let mut heads = ctx.reel.lock().await.subscribe_heads();
+    let mut next_allowed = Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.wait_for(|stop| *stop) => return,
-            head = heads.recv() => match head {
-                // Someone extended the clock: wait a full interval from now.
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep_until(next_allowed) => {}
         }
+        // At most one frame per interval: a frame that takes longer is not slowed further.
+        next_allowed = Instant::now() + pacing.min_interval;
         prove_and_publish(&ctx).await;
+        tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => return,
+            head = heads.recv() => {
+                if let Err(broadcast::error::RecvError::Closed) = head {
+                    return;
+                }
+                // Our own frame and a peer's of the same number: one proof follows both.
+                while heads.try_recv().is_ok() {}
+            }
+            _ = tokio::time::sleep(pacing.idle) => {}
+        }
     }
 }
 

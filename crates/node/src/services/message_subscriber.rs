@@ -3,11 +3,12 @@
 //! the frame validator's queue, a `SelfTestReport` to the report handler. Messages whose
 //! author we scored below zero are ignored; malformed ones are offences.
 
+use crate::quote::clip;
 use crate::services::challenge_proof_verifier::{ReportHandler, ReportOutcome};
 use crate::services::context::ServiceContext;
 use crate::services::frame_validator::FrameJob;
 use qnode_p2p::{Event, GossipMessage, Verdict};
-use qnode_protocol::envelope::{self, Payload};
+use qnode_protocol::envelope::{self, EnvelopeError, Payload};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -23,6 +24,12 @@ pub async fn run(
             Event::Connected(peer) => {
                 tracing::info!(%peer, "peer connected");
                 ctx.peers.update(peer, |info| info.connected = true);
+                // Gossipsub forgets a peer's score some time after it disconnects; ours
+                // lasts, so a penalised peer stays penalised on every new connection.
+                let score = ctx.peers.score(&peer);
+                if score != 0 {
+                    ctx.network.set_score(peer, score as f64).await;
+                }
             }
             Event::Disconnected(peer) => {
                 tracing::info!(%peer, "peer disconnected");
@@ -47,7 +54,10 @@ async fn route(
 ) -> Option<Verdict> {
     let author = message.author;
     if ctx.peers.score(&author) < 0 {
-        ctx.metrics.messages_ignored.inc();
+        ctx.metrics
+            .messages_ignored
+            .with_label_values(&["author_score"])
+            .inc();
         ctx.peers.update(author, |info| info.messages_ignored += 1);
         return Some(Verdict::Ignore);
     }
@@ -57,6 +67,16 @@ async fn route(
             return Some(Verdict::Reject);
         }
         Ok((_, payload)) => payload,
+        // A newer version's message: the original only logs these, and punishing them
+        // would penalise every peer that upgrades first.
+        Err(EnvelopeError::UnknownType(kind)) => {
+            tracing::debug!(%author, "ignoring a message of unknown type {}", clip(&kind));
+            ctx.metrics
+                .messages_ignored
+                .with_label_values(&["unknown_type"])
+                .inc();
+            return Some(Verdict::Ignore);
+        }
         Err(e) => {
             ctx.penalize(author, &format!("malformed envelope: {e}"))
                 .await;

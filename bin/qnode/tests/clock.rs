@@ -1,0 +1,116 @@
+//! The master clock ticks as the original's: every node proves the next frame as soon as
+//! it has a new head, so a lone node's head advances at the rate its frame time and the
+//! devnet's pacing allow, and the nodes of a devnet stay together without going back.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use common::http::get;
+use common::node::spawn;
+use common::wait_for;
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The head a node's `/api/status` reports now.
+fn head(http: u16) -> Option<u64> {
+    let (code, body) = get(http, "/api/status")?;
+    (code == 200).then_some(())?;
+    let status: serde_json::Value = serde_json::from_str(&body).ok()?;
+    status["head_frame"].as_u64()
+}
+
+#[test]
+fn a_lone_nodes_head_advances_at_the_rate_its_frame_time_allows() {
+    const PACING_MS: u64 = 200;
+    const HTTP: u16 = 29450;
+    let dir = tempfile::tempdir().unwrap();
+    let pacing = PACING_MS.to_string();
+    let http = format!("127.0.0.1:{HTTP}");
+    let args = [
+        "--workers",
+        "1",
+        "--worker-base-port",
+        "29460",
+        "--http-listen",
+        &http,
+        "--min-frame-interval-ms",
+        &pacing,
+    ];
+    let _node = spawn(dir.path(), &args);
+    let start = wait_for(Duration::from_secs(120), "the clock to start", || {
+        head(HTTP).filter(|h| *h >= 2)
+    });
+    let started = Instant::now();
+    // A measuring window, not a wait for an event: the rate is what is tested.
+    std::thread::sleep(Duration::from_secs(6));
+    let end = head(HTTP).unwrap();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+
+    let report = std::fs::read(dir.path().join("self-test.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    let frame_ms = report["difficulty_metric_ms"].as_u64().unwrap();
+    let per_frame_ms = frame_ms.max(PACING_MS);
+    let allowed = elapsed_ms / per_frame_ms;
+    let advanced = end - start;
+    // Half the allowed rate at least (a loaded machine), and never faster than the pacing.
+    assert!(
+        advanced * 2 >= allowed,
+        "{advanced} frames in {elapsed_ms} ms; a frame takes {frame_ms} ms, paced to {PACING_MS} ms"
+    );
+    assert!(
+        advanced <= elapsed_ms / PACING_MS + 1,
+        "{advanced} frames in {elapsed_ms} ms, paced to {PACING_MS} ms"
+    );
+}
+
+#[test]
+fn a_devnets_heads_stay_within_two_frames_for_a_minute_and_never_go_back() {
+    const BASE: u16 = 29500;
+    let dir = tempfile::tempdir().unwrap();
+    let _devnet = common::Process(
+        Command::new(env!("CARGO_BIN_EXE_qnode"))
+            .args(["devnet", "--nodes", "3", "--dir"])
+            .arg(dir.path())
+            .args(["--base-port", &BASE.to_string()])
+            .args(["--worker-base-port", "29800"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let https: Vec<u16> = (0..3).map(|i| BASE + 100 + i).collect();
+    let heads = |https: &[u16]| https.iter().map(|p| head(*p)).collect::<Option<Vec<u64>>>();
+    wait_for(Duration::from_secs(180), "every node past frame 3", || {
+        heads(&https).filter(|h| h.iter().all(|h| *h >= 3))
+    });
+
+    let mut last: HashMap<usize, u64> = HashMap::new();
+    let (mut samples, mut first, mut latest) = (0, None, 0);
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        let Some(now) = heads(&https) else {
+            continue;
+        };
+        let (low, high) = (*now.iter().min().unwrap(), *now.iter().max().unwrap());
+        assert!(high - low <= 2, "heads apart: {now:?}");
+        for (node, head) in now.iter().enumerate() {
+            let before = last.insert(node, *head).unwrap_or(0);
+            assert!(
+                *head >= before,
+                "node {node} went back from {before} to {head}"
+            );
+        }
+        first.get_or_insert(low);
+        latest = high;
+        samples += 1;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(samples > 100, "only {samples} samples");
+    let first = first.unwrap();
+    assert!(
+        latest >= first + 30,
+        "the clock barely moved in a minute: {first} → {latest}"
+    );
+}
