@@ -211,6 +211,9 @@ fn every_node_api_call_against_a_running_devnet() {
             .find(|m| m.peer_id == peer_bytes(&other))
             .unwrap();
         assert_eq!(manifest.cores, 2, "one worker plus the node's own core");
+        // The free bytes of its data directory's filesystem, 8 bytes big-endian.
+        let storage: [u8; 8] = manifest.storage.as_slice().try_into().unwrap();
+        assert!(u64::from_be_bytes(storage) > 0, "{storage:?}");
         assert!(manifest.difficulty > 0 && manifest.last_seen > 0);
     });
 

@@ -11,6 +11,35 @@ use crate::tasks::{OnStop, Services};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// The cores a report claims: the workers and the node's own. Peers with the original's
+/// rule penalise fewer than 3, so the node says so at start rather than be scored out
+/// in silence (a devnet requires 1).
+fn cores_reported(config: &NodeConfig, workers: usize) -> u32 {
+    let cores = workers as u32 + 1;
+    let required = config.network.report_rules.min_cores;
+    if cores < required {
+        tracing::warn!(
+            "this node reports {cores} cores ({workers} workers + its own), but peers \
+             require {required} (the original's rule) and will penalise it: run at least \
+             {} workers",
+            required - 1
+        );
+    }
+    cores
+}
+
+/// Free bytes of the filesystem holding `dir` (statfs: available blocks × block size), as
+/// the original's report carries them; 0 if it cannot be read.
+fn free_storage(dir: &std::path::Path) -> u64 {
+    match nix::sys::statfs::statfs(dir) {
+        Ok(fs) => fs.blocks_available().saturating_mul(fs.block_size() as u64),
+        Err(e) => {
+            tracing::warn!("free space of {}: {e}; reporting 0", dir.display());
+            0
+        }
+    }
+}
+
 /// Reports waiting for the publisher; the loop drops reports when it lags.
 const REPORT_QUEUE: usize = 64;
 
@@ -42,7 +71,8 @@ pub(super) async fn start(
         WorkerSource::Remote(list) => (None, list.clone()),
     };
     let mut report_template = opened.self_test.to_report();
-    report_template.cores = endpoints.len() as u32 + 1;
+    report_template.cores = cores_reported(config, endpoints.len());
+    report_template.storage = free_storage(&config.config_dir).to_be_bytes().to_vec();
     let (reports, report_rx) = mpsc::channel(REPORT_QUEUE);
     let ctx = &network.ctx;
     let proof_loop = ProofLoop {
