@@ -56,20 +56,9 @@ fn prepared(slot: usize) -> TempDir {
     dir
 }
 
-fn copy_of(template: &Path) -> TempDir {
-    let copy = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(template).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
-        }
-    }
-    copy
-}
-
 /// A node in a copy of `template` whose task `task` fails each time it starts.
 fn failing(template: &Path, task: &str, slot: usize) -> (TempDir, Node) {
-    let dir = copy_of(template);
+    let dir = common::copy_of(template);
     let http = format!("127.0.0.1:{}", port(29100, slot));
     let api = format!("127.0.0.1:{}", port(29300, slot));
     let args = [

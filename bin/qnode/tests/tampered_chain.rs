@@ -45,17 +45,6 @@ fn flip_output_byte(dir: &Path, offset: usize) {
     txn.commit().unwrap();
 }
 
-fn copy_of(template: &Path) -> tempfile::TempDir {
-    let copy = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(template).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
-        }
-    }
-    copy
-}
-
 #[test]
 fn a_flipped_byte_in_any_field_of_a_record_fails_that_increment() {
     let template = tempfile::tempdir().unwrap();
@@ -76,7 +65,7 @@ fn a_flipped_byte_in_any_field_of_a_record_fails_that_increment() {
         ("opening", IndexedProof::BYTES + 74 + 10),
     ];
     for (field, offset) in fields {
-        let copy = copy_of(template.path());
+        let copy = common::copy_of(template.path());
         flip_output_byte(copy.path(), offset);
         let c = copy.path().to_str().unwrap();
         let out = qnode(&["proofs", "--verify", "--config-dir", c]);

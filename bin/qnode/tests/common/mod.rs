@@ -60,6 +60,19 @@ pub fn remaining_lines(lines: &std::sync::mpsc::Receiver<String>, within: Durati
     out
 }
 
+/// A new temporary directory holding a copy of every regular file in `template` (a
+/// stopped node's directory: key, store, setup, self-test).
+pub fn copy_of(template: &std::path::Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(template).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
+        }
+    }
+    copy
+}
+
 /// Sends signal `name` (`TERM`, `KILL`, …) to `pid`; a process already gone is fine.
 pub fn signal(name: &str, pid: u32) {
     let _ = Command::new("kill")
