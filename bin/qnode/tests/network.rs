@@ -1,7 +1,7 @@
 //! Real qnode processes on 127.0.0.1 forming a network: `qnode devnet` brings up nodes
 //! that agree on the master clock and verify each other; a late node syncs; a peer that
 //! leaves and returns is picked up again; a forging peer is scored out while the honest
-//! nodes go on. Tests run one at a time (each network keeps both cores busy).
+//! nodes go on; two devnets of different networks that meet share nothing. Tests run one at a time (each network keeps both cores busy).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -33,7 +33,18 @@ struct Devnet {
 
 impl Devnet {
     fn start(nodes: u16, base_port: u16, worker_base_port: u16, frame_ms: u64) -> Devnet {
-        let dir = tempfile::tempdir().unwrap();
+        let ports = [base_port, worker_base_port];
+        Devnet::start_in(tempfile::tempdir().unwrap(), nodes, ports, frame_ms, &[])
+    }
+
+    /// A devnet in `dir` (which may hold keys already), with `extra` arguments.
+    fn start_in(
+        dir: tempfile::TempDir,
+        nodes: u16,
+        [base_port, worker_base_port]: [u16; 2],
+        frame_ms: u64,
+        extra: &[String],
+    ) -> Devnet {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
             .arg("devnet")
             .args(["--nodes", &nodes.to_string()])
@@ -42,6 +53,7 @@ impl Devnet {
             .args(["--base-port", &base_port.to_string()])
             .args(["--worker-base-port", &worker_base_port.to_string()])
             .args(["--frame-interval-ms", &frame_ms.to_string()])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -596,4 +608,80 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     wait_for(Duration::from_secs(15), "the orphaned nodes gone", || {
         processes_mentioning(&dir_name).is_empty().then_some(())
     });
+}
+
+/// Devnet `i` of two has network id 10 + i and its node 0 at `base`; every node of each is
+/// also bootstrapped to the other's node 0.
+#[test]
+fn two_networks_bootstrapped_to_each_other_share_nothing() {
+    let _one = exclusive();
+    let bases = [24_500u16, 25_500];
+    // Node 0's keys first, so each devnet can be pointed at the other before it starts.
+    let dirs = [(); 2].map(|_| tempfile::tempdir().unwrap());
+    let node0 = |dir: &tempfile::TempDir, base: u16| {
+        let node_dir = dir.path().join("node-0");
+        std::fs::create_dir_all(&node_dir).unwrap();
+        let id = qnode_p2p::load_or_create_identity(&node_dir)
+            .unwrap()
+            .public()
+            .to_peer_id();
+        format!("/ip4/127.0.0.1/tcp/{base}/p2p/{id}")
+    };
+    let addresses = [node0(&dirs[0], bases[0]), node0(&dirs[1], bases[1])];
+    let devnets: Vec<Devnet> = dirs
+        .into_iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            let extra = [
+                "--network".to_string(),
+                (10 + i).to_string(),
+                "--bootstrap".to_string(),
+                addresses[1 - i].clone(),
+            ];
+            Devnet::start_in(dir, 2, [bases[i], bases[i] + 300], 1000, &extra)
+        })
+        .collect();
+    // Each devnet's nodes agree and verify each other, and every node has met and
+    // dropped the other devnet's node 0.
+    let statuses = wait_for(
+        Duration::from_secs(240),
+        "two devnets, each agreed and verified, having met",
+        || {
+            let mut all = Vec::new();
+            for devnet in &devnets {
+                let pair: Vec<Status> = (0..2).map(|i| devnet.status(i)).collect::<Option<_>>()?;
+                let agreed = pair[0].head_frame >= 3
+                    && pair[1].peers.iter().any(|p| p.info.reports_verified > 0)
+                    && pair[0].peers.iter().any(|p| p.info.reports_verified > 0);
+                let met = (0..2).all(|i| {
+                    std::fs::read_to_string(devnet.node_dir(i).join("node.log"))
+                        .is_ok_and(|log| log.contains("it is on another network"))
+                });
+                (agreed && met).then_some(())?;
+                all.push(pair);
+            }
+            Some(all)
+        },
+    );
+    for (i, pair) in statuses.iter().enumerate() {
+        let own: Vec<&String> = pair.iter().map(|s| &s.peer_id).collect();
+        let other_head = &statuses[1 - i][0].head_output;
+        for s in pair {
+            let peers: Vec<String> = s.peers.iter().map(|p| p.info.peer_id.to_base58()).collect();
+            let fellow: Vec<&String> = own.iter().copied().filter(|id| **id != s.peer_id).collect();
+            assert_eq!(
+                peers.iter().collect::<Vec<_>>(),
+                fellow,
+                "devnet {i}: {s:?}"
+            );
+            assert!(s.peers.iter().all(|p| p.info.score == 0), "{s:?}");
+            let c = &s.counters;
+            assert_eq!(
+                (c.frames_rejected, c.reports_rejected, c.messages_ignored),
+                (0, 0, 0),
+                "devnet {i}: {c:?}"
+            );
+            assert_ne!(&s.head_output, other_head, "the devnets share a chain");
+        }
+    }
 }

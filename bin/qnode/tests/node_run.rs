@@ -222,24 +222,22 @@ fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
 }
 
 #[test]
-fn remote_workers_are_retried_until_they_answer() {
+fn remote_workers_are_retried_until_they_answer_for_their_own_core() {
     let dir = tempfile::tempdir().unwrap();
-    let worker = |port: u16| {
+    let worker = |port: u16, core: &str| {
         Command::new(env!("CARGO_BIN_EXE_qnode"))
-            .args([
-                "worker",
-                "--core",
-                "0",
-                "--difficulty-divisor",
-                "10000",
-                "--listen",
-            ])
+            .args(["worker", "--core", core, "--difficulty-divisor", "10000"])
+            .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .stderr(Stdio::null())
             .spawn()
             .unwrap()
     };
-    let mut first = worker(21_600);
+    let stop = |mut w: std::process::Child| {
+        let _ = w.kill();
+        let _ = w.wait();
+    };
+    let first = worker(21_600, "0");
     let node = spawn(
         dir.path(),
         &[
@@ -253,16 +251,21 @@ fn remote_workers_are_retried_until_they_answer() {
         node.log_contains("worker call failed; retrying", Duration::from_secs(120)),
         "the unreachable worker is reported"
     );
-    let mut second = worker(21_601);
+    // A worker for another core refuses, as the original's does, naming both cores.
+    let misplaced = worker(21_601, "0");
+    assert!(
+        node.log_contains("proves for core 0, not core 1", Duration::from_secs(60)),
+        "a worker of another core is refused"
+    );
+    stop(misplaced);
+    let second = worker(21_601, "1");
     assert!(
         node.log_contains("increment=2 ", Duration::from_secs(60)),
         "the loop goes on once it answers"
     );
     node.terminate(Duration::from_secs(5));
-    for w in [&mut first, &mut second] {
-        let _ = w.kill();
-        let _ = w.wait();
-    }
+    stop(first);
+    stop(second);
     assert!(!verified_increments(dir.path()).is_empty());
 }
 
@@ -328,4 +331,28 @@ fn a_stopped_nodes_store_is_read_without_writes_and_its_key_never_replaced() {
     );
     assert!(!key.exists(), "a refused start created a key");
     assert!(snapshot() == before, "a refused start changed the store");
+}
+
+#[test]
+fn a_node_with_fewer_cores_than_its_peers_require_says_so_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = spawn(
+        dir.path(),
+        &[
+            "--workers",
+            "1",
+            "--worker-base-port",
+            "21650",
+            "--min-peer-cores",
+            "3",
+        ],
+    );
+    assert!(
+        node.log_contains(
+            "reports 2 cores (1 workers + its own), but peers require 3",
+            Duration::from_secs(120)
+        ),
+        "no warning about the cores it reports"
+    );
+    node.terminate(Duration::from_secs(5));
 }

@@ -14,9 +14,22 @@ pub const MAX_VALIDATION_BYTES: usize = 1024 * 1024 + 1024;
 pub(crate) const MAX_GOSSIP_BYTES: usize = 64 * 1024;
 /// Every direct request gets an answer or fails within this time.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-const DIRECT_PROTOCOL: &str = "/quilibrium/validation/1";
-const KAD_PROTOCOL: &str = "/quilibrium/kad/1.0.0";
-const IDENTIFY_PROTOCOL: &str = "/quilibrium/qnode/1";
+
+/// What a node of `network` names its protocols: the network is in each name, so nodes of
+/// two networks that meet share no protocol (the original keeps its discovery per
+/// network; qnode keeps Kademlia, the direct channel and identify apart too).
+pub(crate) fn protocol_name(network: u8, name: &str) -> String {
+    format!("/quilibrium/{network}/{name}")
+}
+
+/// The identify version of `network`: peers that announce another are disconnected.
+pub(crate) fn identify_version(network: u8) -> String {
+    protocol_name(network, "qnode/1")
+}
+
+fn stream_protocol(network: u8, name: &str) -> Result<StreamProtocol, NetworkError> {
+    StreamProtocol::try_from_owned(protocol_name(network, name)).map_err(NetworkError::setup)
+}
 
 /// The original's thresholds (`node/p2p/blossomsub.go`): below −2000 no gossip is
 /// exchanged with a peer, below −5000 we do not publish to it, below −10000 everything it
@@ -82,9 +95,9 @@ fn gossipsub(key: &Keypair) -> Result<gossipsub::Behaviour, NetworkError> {
     Ok(behaviour)
 }
 
-fn behaviour(key: &Keypair) -> Result<Behaviour, NetworkError> {
+fn behaviour(key: &Keypair, network: u8) -> Result<Behaviour, NetworkError> {
     let peer_id = key.public().to_peer_id();
-    let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
+    let mut kad_config = kad::Config::new(stream_protocol(network, "kad/1.0.0")?);
     kad_config.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
     let mut kad =
         kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
@@ -96,13 +109,16 @@ fn behaviour(key: &Keypair) -> Result<Behaviour, NetworkError> {
     Ok(Behaviour {
         gossipsub: gossipsub(key)?,
         identify: identify::Behaviour::new(identify::Config::new(
-            IDENTIFY_PROTOCOL.into(),
+            identify_version(network),
             key.public(),
         )),
         kad,
         direct: request_response::cbor::Behaviour::with_codec(
             codec,
-            [(StreamProtocol::new(DIRECT_PROTOCOL), ProtocolSupport::Full)],
+            [(
+                stream_protocol(network, "validation/1")?,
+                ProtocolSupport::Full,
+            )],
             request_response::Config::default()
                 .with_request_timeout(REQUEST_TIMEOUT)
                 .with_max_concurrent_streams(64),
@@ -110,9 +126,9 @@ fn behaviour(key: &Keypair) -> Result<Behaviour, NetworkError> {
     })
 }
 
-/// A swarm on TCP (noise, yamux) and QUIC with our protocols.
-pub(crate) fn build_swarm(key: Keypair) -> Result<Swarm<Behaviour>, NetworkError> {
-    let behaviour = behaviour(&key)?;
+/// A swarm on TCP (noise, yamux) and QUIC with `network`'s protocols.
+pub(crate) fn build_swarm(key: Keypair, network: u8) -> Result<Swarm<Behaviour>, NetworkError> {
+    let behaviour = behaviour(&key, network)?;
     Ok(libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(

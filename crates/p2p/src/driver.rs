@@ -1,8 +1,9 @@
 //! The network task: runs the swarm, carries out the node's commands, serves the direct
 //! channel, rate-limits peers, keeps bootstrap peers connected and dials what Kademlia
-//! finds.
+//! finds. A peer becomes the node's peer only once identify shows it is on our network;
+//! a peer of another network is disconnected and, if it was a bootstrap peer, not redialled.
 
-use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
 use crate::rate_limit::RateLimiter;
 use crate::wire::{
     topic_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
@@ -12,7 +13,7 @@ use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{gossipsub, identify, kad, Multiaddr, PeerId, Swarm};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -24,6 +25,7 @@ const MAINTAIN_EVERY: Duration = Duration::from_secs(3);
 
 pub(crate) struct Driver {
     swarm: Swarm<Behaviour>,
+    network: u8,
     handler: Arc<dyn DirectHandler>,
     pending: HashMap<OutboundRequestId, Reply<Vec<u8>>>,
     gossip_limit: RateLimiter,
@@ -32,6 +34,8 @@ pub(crate) struct Driver {
     events: mpsc::Sender<Event>,
     /// Remote address of every open connection, for the node API.
     connections: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
+    /// Connected peers shown to be on our network, those the node was told of.
+    identified: HashSet<PeerId>,
 }
 
 impl Driver {
@@ -46,6 +50,7 @@ impl Driver {
         }
         Driver {
             swarm,
+            network: config.network,
             handler: config.handler.clone(),
             pending: HashMap::new(),
             gossip_limit: RateLimiter::new(config.gossip_rate),
@@ -53,6 +58,7 @@ impl Driver {
             bootstrap,
             events,
             connections: HashMap::new(),
+            identified: HashSet::new(),
         }
     }
 
@@ -93,11 +99,15 @@ impl Driver {
         let behaviour = self.swarm.behaviour_mut();
         match command {
             Command::Subscribe(filter, done) => {
-                let r = behaviour.gossipsub.subscribe(&topic_for(&filter));
+                let r = behaviour
+                    .gossipsub
+                    .subscribe(&topic_for(self.network, &filter));
                 let _ = done.send(r.map(|_| ()).map_err(NetworkError::operation));
             }
             Command::Publish(filter, data, done) => {
-                let r = behaviour.gossipsub.publish(topic_for(&filter), data);
+                let r = behaviour
+                    .gossipsub
+                    .publish(topic_for(self.network, &filter), data);
                 let _ = done.send(r.map(|_| ()).map_err(NetworkError::operation));
             }
             Command::Dial(address, done) => {
@@ -127,7 +137,7 @@ impl Driver {
                 let _ = done.send(Ok(peers));
             }
             Command::Mesh(filter, done) => {
-                let topic = topic_for(&filter).hash();
+                let topic = topic_for(self.network, &filter).hash();
                 let _ = done.send(Ok(behaviour
                     .gossipsub
                     .mesh_peers(&topic)
@@ -155,16 +165,12 @@ impl Driver {
                 peer_id,
                 connection_id,
                 endpoint,
-                num_established,
                 ..
             } => {
                 self.connections
                     .entry(peer_id)
                     .or_default()
                     .insert(connection_id, endpoint.get_remote_address().clone());
-                if num_established.get() == 1 {
-                    self.emit(Event::Connected(peer_id));
-                }
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -177,7 +183,9 @@ impl Driver {
                 }
                 if num_established == 0 {
                     self.connections.remove(&peer_id);
-                    self.emit(Event::Disconnected(peer_id));
+                    if self.identified.remove(&peer_id) {
+                        self.emit(Event::Disconnected(peer_id));
+                    }
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
@@ -189,14 +197,7 @@ impl Driver {
                 peer_id,
                 info,
                 ..
-            })) => {
-                for address in info.listen_addrs {
-                    self.swarm
-                        .behaviour_mut()
-                        .kad
-                        .add_address(&peer_id, address);
-                }
-            }
+            })) => self.identified(peer_id, info),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
             })) if !self.swarm.is_connected(&peer)
@@ -207,6 +208,37 @@ impl Driver {
             SwarmEvent::Behaviour(BehaviourEvent::Direct(event)) => self.direct(event),
             _ => {}
         }
+    }
+
+    fn identified(&mut self, peer: PeerId, info: identify::Info) {
+        let ours = identify_version(self.network);
+        if info.protocol_version != ours {
+            return self.foreign(peer, &info.protocol_version, &ours);
+        }
+        for address in info.listen_addrs {
+            self.swarm.behaviour_mut().kad.add_address(&peer, address);
+        }
+        if self.swarm.is_connected(&peer) && self.identified.insert(peer) {
+            self.emit(Event::Connected(peer));
+        }
+    }
+
+    /// Drops a peer of another network (or an incompatible version): it shares no topic or
+    /// protocol with us, so all it could do is hold a connection slot.
+    fn foreign(&mut self, peer: PeerId, theirs: &str, ours: &str) {
+        let before = self.bootstrap.len();
+        self.bootstrap.retain(|(bootstrap, _)| *bootstrap != peer);
+        if self.bootstrap.len() < before {
+            tracing::warn!(
+                %peer,
+                "bootstrap peer speaks {theirs:?}, we speak {ours:?}: it is on another \
+                 network (or an incompatible version); not dialling it again"
+            );
+        } else {
+            tracing::debug!(%peer, "peer speaks {theirs:?}, we speak {ours:?}; disconnecting");
+        }
+        self.swarm.behaviour_mut().kad.remove_peer(&peer);
+        let _ = self.swarm.disconnect_peer_id(peer);
     }
 
     fn gossip(

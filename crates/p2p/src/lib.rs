@@ -3,12 +3,16 @@
 //! - Identity: an Ed25519 key pair in the config directory (rust-libp2p has no Ed448, the
 //!   original's identity type), so peer ids differ from the original's.
 //! - Transports: TCP with noise and yamux, and QUIC.
-//! - Discovery: Kademlia (`/quilibrium/kad/1.0.0`, every node a server) seeded with
-//!   bootstrap peers, which are redialled while away; what it finds is dialled.
-//! - Gossip: gossipsub, one topic per filter named `quilibrium/filter/<hex>` (stands in for
-//!   the original's BlossomSub bitmasks), signed messages, forwarded only after the node's
-//!   verdict, with the original's peer-score thresholds on the node's own per-peer score.
-//! - Direct channel: request/response on `/quilibrium/validation/1` carrying the
+//! - Networks: the network id (0 is mainnet) is in every gossip topic and protocol name,
+//!   and in identify's protocol version; a peer that announces another is disconnected
+//!   and never reported to the node, and a bootstrap peer of another network is dropped.
+//! - Discovery: Kademlia (`/quilibrium/<network>/kad/1.0.0`, every node a server) seeded
+//!   with bootstrap peers, which are redialled while away; what it finds is dialled.
+//! - Gossip: gossipsub, one topic per filter named `quilibrium/bitmask/<hex>` of the
+//!   network byte and the filter (the original's BlossomSub bitmask), signed messages,
+//!   forwarded only after the node's verdict, with the original's peer-score thresholds on
+//!   the node's own per-peer score.
+//! - Direct channel: request/response on `/quilibrium/<network>/validation/1` carrying the
 //!   original's `ValidationService` messages (protobuf bytes), bounded in size and time.
 //! - Every peer is rate-limited on gossip and on direct requests.
 

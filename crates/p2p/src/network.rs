@@ -40,6 +40,7 @@ const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// find a taken port before it writes anything; serving needs what it writes (the store).
 pub struct BoundSwarm {
     swarm: Swarm<Behaviour>,
+    network: u8,
     listening: Vec<Multiaddr>,
 }
 
@@ -49,12 +50,18 @@ impl BoundSwarm {
         &self.listening
     }
 
-    /// Starts serving with `config` (its `listen` is what was bound): joins through the
-    /// bootstrap peers, answers the direct channel and relays gossip.
+    /// Starts serving with `config` (its `listen` and `network` are what was bound): joins
+    /// through the bootstrap peers, answers the direct channel and relays gossip.
     pub fn start(
         self,
         config: NetworkConfig,
     ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
+        if config.network != self.network {
+            return Err(NetworkError::setup(format!(
+                "the swarm was bound for network {}, not {}",
+                self.network, config.network
+            )));
+        }
         let bootstrap = config
             .bootstrap
             .iter()
@@ -82,12 +89,19 @@ impl Network {
         key: Keypair,
         config: NetworkConfig,
     ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
-        Network::bind(key, &config.listen).await?.start(config)
+        Network::bind(key, config.network, &config.listen)
+            .await?
+            .start(config)
     }
 
-    /// Listens on every address in `listen`, without serving yet (see [`BoundSwarm`]).
-    pub async fn bind(key: Keypair, listen: &[Multiaddr]) -> Result<BoundSwarm, NetworkError> {
-        let mut swarm = build_swarm(key)?;
+    /// Listens on every address in `listen` with `network`'s protocols, without serving
+    /// yet (see [`BoundSwarm`]).
+    pub async fn bind(
+        key: Keypair,
+        network: u8,
+        listen: &[Multiaddr],
+    ) -> Result<BoundSwarm, NetworkError> {
+        let mut swarm = build_swarm(key, network)?;
         let mut waiting = HashSet::new();
         for address in listen {
             let id = swarm.listen_on(address.clone()).map_err(|e| {
@@ -130,7 +144,11 @@ impl Network {
         })
         .await;
         started.map_err(|_| NetworkError::setup("listening did not start within 10 s"))??;
-        Ok(BoundSwarm { swarm, listening })
+        Ok(BoundSwarm {
+            swarm,
+            network,
+            listening,
+        })
     }
 
     /// This node's peer id.

@@ -10,10 +10,14 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-/// The gossipsub topic of a filter: `quilibrium/filter/<hex of the filter bytes>` (the
-/// original publishes to the filter bytes as a BlossomSub bitmask).
-pub fn topic_for(filter: &[u8]) -> gossipsub::IdentTopic {
-    gossipsub::IdentTopic::new(format!("quilibrium/filter/{}", hex::encode(filter)))
+/// The gossipsub topic of a filter on a network: `quilibrium/bitmask/<hex>` of the network
+/// byte followed by the filter, as the original's topic (it publishes to those bytes as a
+/// BlossomSub bitmask), so networks never share a topic.
+pub fn topic_for(network: u8, filter: &[u8]) -> gossipsub::IdentTopic {
+    let mut bitmask = Vec::with_capacity(1 + filter.len());
+    bitmask.push(network);
+    bitmask.extend_from_slice(filter);
+    gossipsub::IdentTopic::new(format!("quilibrium/bitmask/{}", hex::encode(bitmask)))
 }
 
 /// Why a network operation failed.
@@ -82,6 +86,9 @@ pub trait DirectHandler: Send + Sync + 'static {
 /// What the network needs at start.
 #[derive(Clone)]
 pub struct NetworkConfig {
+    /// The network id (0 is mainnet): it is in the gossip topics and the protocol names,
+    /// so nodes of different networks share nothing.
+    pub network: u8,
     /// Addresses to listen on (`/ip4/…/tcp/…`, `/ip4/…/udp/…/quic-v1`).
     pub listen: Vec<Multiaddr>,
     /// Peers to join through, each ending in `/p2p/<peer id>`; redialled while away.
@@ -98,6 +105,7 @@ impl NetworkConfig {
     /// Listening on `listen` with the default rates and no bootstrap peers.
     pub fn new(listen: Vec<Multiaddr>, handler: Arc<dyn DirectHandler>) -> Self {
         NetworkConfig {
+            network: 0,
             listen,
             bootstrap: Vec::new(),
             handler,
@@ -142,9 +150,9 @@ pub struct GossipMessage {
 pub enum Event {
     /// A gossip message on a subscribed filter; answer it with [`Network::judge`].
     Gossip(GossipMessage),
-    /// A connection to a peer opened.
+    /// A peer connected and showed it is on our network (by identify).
     Connected(PeerId),
-    /// The last connection to a peer closed.
+    /// The last connection to a peer reported `Connected` closed.
     Disconnected(PeerId),
 }
 

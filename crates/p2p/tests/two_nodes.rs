@@ -1,6 +1,6 @@
 //! Real swarms on 127.0.0.1: identity persistence, gossip on a filter's topic (forwarded
 //! only when accepted), the 1 MiB direct echo over TCP and QUIC, discovery through a
-//! bootstrap peer, scores.
+//! bootstrap peer, scores, and networks kept apart.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -28,12 +28,17 @@ impl DirectHandler for Echo {
 }
 
 async fn node(bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
+    node_of(0, bootstrap).await
+}
+
+async fn node_of(network: u8, bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
     let listen = vec![
         "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
         "/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap(),
     ];
     let mut config = NetworkConfig::new(listen, Arc::new(Echo));
     config.bootstrap = bootstrap;
+    config.network = network;
     Network::start(Keypair::generate_ed25519(), config)
         .await
         .unwrap()
@@ -192,4 +197,54 @@ async fn a_peer_over_its_direct_rate_is_not_answered() {
         }
     }
     assert!(refused >= 3, "only {refused} of 12 quick requests refused");
+}
+
+/// Every event that arrives within `wait`.
+async fn events_within(events: &mut Receiver<Event>, wait: Duration) -> Vec<Event> {
+    let deadline = Instant::now() + wait;
+    let mut seen = Vec::new();
+    while let Ok(Some(event)) = timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        events.recv(),
+    )
+    .await
+    {
+        seen.push(event);
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_of_two_networks_share_no_peer_gossip_or_request() {
+    let (hub, mut hub_events) = node_of(1, vec![]).await;
+    let (stranger, mut stranger_events) = node_of(2, vec![address(&hub, false)]).await;
+    let (fellow, mut fellow_events) = node_of(1, vec![address(&hub, false)]).await;
+    for n in [&hub, &stranger, &fellow] {
+        n.subscribe(FILTER).await.unwrap();
+    }
+    // The fellow on the hub's network is its peer; gossip reaches it.
+    wait_for_mesh(&hub, &[fellow.local_peer_id()]).await;
+    hub.publish(FILTER, b"network one".to_vec()).await.unwrap();
+    let heard = next_gossip(&mut fellow_events, Duration::from_secs(10)).await;
+    assert_eq!(heard.unwrap().data, b"network one");
+
+    // The stranger dialled the hub first, yet neither ever reported the other, it heard
+    // nothing, its requests fail, and it dropped the hub as a bootstrap peer.
+    let request = stranger
+        .request(hub.local_peer_id(), DirectKind::Validation, vec![1])
+        .await;
+    assert!(request.is_err(), "a request crossed networks");
+    let later = events_within(&mut stranger_events, Duration::from_secs(7)).await;
+    assert!(later.is_empty(), "the stranger heard {later:?}");
+    let hub_saw = events_within(&mut hub_events, Duration::ZERO).await;
+    let stranger_id = stranger.local_peer_id();
+    assert!(
+        !hub_saw
+            .iter()
+            .any(|e| matches!(e, Event::Connected(p) if *p == stranger_id)),
+        "{hub_saw:?}"
+    );
+    // Two redial periods have passed: a dropped bootstrap peer stays unconnected.
+    let open = stranger.connected().await.unwrap();
+    assert!(open.is_empty(), "the stranger is still connected: {open:?}");
 }

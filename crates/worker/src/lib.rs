@@ -44,8 +44,12 @@ pub enum WorkerError {
     Serve(#[source] tonic::transport::Error),
 }
 
-/// Proves challenges for one core.
+/// Proves challenges for one core, and refuses requests for any other (as the original's
+/// worker does): the core is part of the challenge's seed, so a node that sends a worker
+/// another core's request is misconfigured and would store a proof for the wrong core.
 pub struct ChallengeProver {
+    /// The core this worker proves for.
+    pub core: u32,
     /// Devnet difficulty divisor (1 on a real network).
     pub difficulty_divisor: u32,
 }
@@ -57,6 +61,13 @@ impl DataIpcService for ChallengeProver {
         request: Request<ChallengeProofRequest>,
     ) -> Result<Response<ChallengeProofResponse>, Status> {
         let r = request.into_inner();
+        if r.core != self.core {
+            return Err(Status::invalid_argument(format!(
+                "this worker proves for core {}, not core {}; check the node's worker \
+                 addresses (worker-addr lists them in core order)",
+                self.core, r.core
+            )));
+        }
         if r.challenge.len() > Kind::ChallengeProof.max_bytes() {
             return Err(Status::invalid_argument("challenge too large"));
         }
@@ -94,21 +105,24 @@ pub async fn process_exit(pid: u32) {
     }
 }
 
-/// Serves on `addr` until `parent` (if given) exits. A worker whose parent is gone has
-/// nobody to answer, so it stops at once rather than finishing requests in flight.
+/// Serves `prover` on `addr` until `parent` (if given) exits. A worker whose parent is
+/// gone has nobody to answer, so it stops at once rather than finishing requests in flight.
 pub async fn serve(
     addr: SocketAddr,
-    difficulty_divisor: u32,
+    prover: ChallengeProver,
     parent: Option<u32>,
 ) -> Result<(), WorkerError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| WorkerError::Bind { addr, source })?;
-    tracing::info!(%addr, difficulty_divisor, "data worker listening");
+    tracing::info!(
+        %addr,
+        core = prover.core,
+        difficulty_divisor = prover.difficulty_divisor,
+        "data worker listening"
+    );
     let server = tonic::transport::Server::builder()
-        .add_service(DataIpcServiceServer::new(ChallengeProver {
-            difficulty_divisor,
-        }))
+        .add_service(DataIpcServiceServer::new(prover))
         .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
     let parent_gone = async move {
         match parent {
@@ -128,7 +142,28 @@ pub async fn serve(
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
-    use super::alive;
+    use super::{alive, ChallengeProofRequest, ChallengeProver, DataIpcService, Request};
+
+    #[tokio::test]
+    async fn a_request_for_another_core_is_refused_and_its_own_is_proved() {
+        let prover = ChallengeProver {
+            core: 2,
+            difficulty_divisor: 10_000,
+        };
+        let request = |core| {
+            Request::new(ChallengeProofRequest {
+                challenge: vec![7; 32],
+                core,
+                increment: 0,
+            })
+        };
+        let refused = prover.calculate_challenge_proof(request(3)).await;
+        let status = refused.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.message().contains("core 2, not core 3"), "{status}");
+        let proved = prover.calculate_challenge_proof(request(2)).await.unwrap();
+        assert_eq!(proved.into_inner().output.len(), qnode_vdf::OUTPUT_BYTES);
+    }
 
     #[test]
     fn a_zombie_counts_as_gone() {

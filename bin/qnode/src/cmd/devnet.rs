@@ -38,6 +38,14 @@ pub struct DevnetArgs {
     /// Milliseconds without a new head before a node proves the next master frame.
     #[arg(long, default_value_t = 2_000)]
     frame_interval_ms: u64,
+    /// The devnet's network id: it is in the genesis, the gossip topics and the protocol
+    /// names, so devnets of different ids that meet share nothing.
+    #[arg(long, default_value_t = 0)]
+    network: u8,
+    /// Every node also joins through this peer (`/ip4/…/tcp/…/p2p/<peer id>`), for
+    /// example another devnet's node 0; repeat the flag for more.
+    #[arg(long)]
+    bootstrap: Vec<qnode_p2p::Multiaddr>,
 }
 
 /// Powers of the shared setup: enough for up to 128 workers per node.
@@ -217,6 +225,7 @@ impl DevnetArgs {
             .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
             .args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")])
             .args(["--frame-interval-ms", &self.frame_interval_ms.to_string()])
+            .args(["--network", &self.network.to_string()])
             .args(["--http-listen", &format!("127.0.0.1:{}", self.http_port(i))])
             .args(["--grpc-listen", &format!("127.0.0.1:{}", self.api_port(i))])
             .args(["--parent-process", &std::process::id().to_string()])
@@ -224,8 +233,9 @@ impl DevnetArgs {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
-        if let Some(address) = bootstrap {
-            command.args(["--bootstrap", address]);
+        let extra = self.bootstrap.iter().map(ToString::to_string);
+        for address in bootstrap.map(str::to_string).into_iter().chain(extra) {
+            command.args(["--bootstrap", &address]);
         }
         command
             .spawn()

@@ -181,6 +181,7 @@ fn node_config(
         }),
         worker_timeout: Duration::from_secs(r.worker_timeout_secs),
         network: NetworkSettings {
+            id: r.network,
             listen: r.listen.clone(),
             bootstrap: r.bootstrap.clone(),
             report_rules: r.report_rules(),
@@ -202,11 +203,11 @@ impl WorkerArgs {
             None => qnode_worker::default_address(self.core, DEFAULT_WORKER_BASE_PORT)?,
         };
         let runtime = runtime()?;
-        let served = runtime.block_on(qnode_worker::serve(
-            addr,
-            self.difficulty_divisor,
-            self.parent_process,
-        ));
+        let prover = qnode_worker::ChallengeProver {
+            core: self.core,
+            difficulty_divisor: self.difficulty_divisor,
+        };
+        let served = runtime.block_on(qnode_worker::serve(addr, prover, self.parent_process));
         // Do not wait for a proof still being computed: its requester is gone.
         runtime.shutdown_background();
         served?;

@@ -236,7 +236,9 @@ pub struct Settings {
     #[arg(long, env = "QNODE_GENESIS_SEED", value_parser = text::<Hex>())]
     #[serde(default, deserialize_with = "parsed")]
     pub genesis_seed: Option<Hex>,
-    /// Network id, 0 to 255: anything but 0 prefixes the genesis seed with that byte.
+    /// Network id, 0 to 255: it is in the gossip topics and the protocol names, so nodes
+    /// of different networks share nothing, and anything but 0 prefixes the genesis seed
+    /// with that byte.
     #[arg(long, env = "QNODE_NETWORK", value_parser = number::<u8>())]
     pub network: Option<u8>,
     /// Master clock difficulty (before any devnet divisor), 1 to 100000000.
@@ -263,9 +265,10 @@ pub struct Settings {
     /// devnet nodes on one machine share it (devnet only).
     #[arg(long, env = "QNODE_MIN_INCREMENT_MS", value_parser = number::<u64>())]
     pub min_increment_ms: Option<u64>,
-    /// Master frames are proved at most once per this many milliseconds, 0 to 3600000 (an
-    /// hour): at devnet difficulty a frame costs microseconds, so the clock is paced to
-    /// one frame a second by default (devnet only).
+    /// The next master frame is proved no sooner than this many milliseconds after the
+    /// head arrived, whoever proved it, 0 to 3600000 (an hour): at devnet difficulty a
+    /// frame costs microseconds, so the clock is paced to about one frame a second by
+    /// default (devnet only).
     #[arg(long, env = "QNODE_MIN_FRAME_INTERVAL_MS", value_parser = number::<u64>())]
     pub min_frame_interval_ms: Option<u64>,
     /// Powers of a generated devnet KZG setup, 16, 128 or 1024: 1024 serves any

@@ -40,7 +40,7 @@ pub(super) async fn run(config: &NodeConfig) -> Result<Checked, NodeError> {
         http: bind(config.http_listen, "dashboard and metrics", "http-listen").await?,
         api: bind(config.grpc_listen, "node API", "grpc-listen").await?,
     };
-    let swarm = Network::bind(key.key().clone(), &config.network.listen).await?;
+    let swarm = Network::bind(key.key().clone(), config.network.id, &config.network.listen).await?;
     let (dir, powers) = (config.config_dir.clone(), config.devnet_setup_powers);
     let setup = off_runtime(move || kzg_setup::load(&dir, powers)).await?;
     Ok(Checked {

@@ -65,6 +65,8 @@ pub struct NodeConfig {
 /// The node's network settings.
 #[derive(Debug, Clone)]
 pub struct NetworkSettings {
+    /// The network id (0 is mainnet); nodes of different networks share nothing.
+    pub id: u8,
     /// Listen addresses (TCP and QUIC).
     pub listen: Vec<Multiaddr>,
     /// Bootstrap peers (`…/p2p/<peer id>`).
@@ -100,6 +102,7 @@ pub(super) fn devnet_config(dir: &std::path::Path) -> NodeConfig {
         min_frame_interval: Duration::ZERO,
         worker_timeout: Duration::from_secs(20),
         network: NetworkSettings {
+            id: 0,
             listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("an address")],
             bootstrap: Vec::new(),
             report_rules: ReportRules::default(),

@@ -43,6 +43,7 @@ pub(super) async fn start(
     });
     let mut network_config = NetworkConfig::new(config.network.listen.clone(), listener);
     network_config.bootstrap = config.network.bootstrap.clone();
+    network_config.network = config.network.id;
     let (network, events) = swarm.start(network_config)?;
     network.subscribe(&config.filter).await?;
     let listen: Vec<String> = network

@@ -20,33 +20,35 @@ use tokio::time::Instant;
 pub struct Pacing {
     /// Prove from the head anyway after this long without a new one.
     pub idle: Duration,
-    /// Never prove two frames closer together than this.
+    /// A new head, ours or a peer's, is followed by the next proof no sooner than this.
     pub min_interval: Duration,
 }
 
 /// Proves frames until shutdown.
+///
+/// The pace is the chain's, not this node's: the next proof waits `min_interval` after
+/// the head arrived, whoever proved it. Pacing each node's own proofs instead would let
+/// N nodes take turns and run the clock N times as fast, with the nodes further apart.
 pub async fn run(ctx: Arc<ServiceContext>, pacing: Pacing, mut shutdown: watch::Receiver<bool>) {
     let mut heads = ctx.reel.lock().await.subscribe_heads();
-    let mut next_allowed = Instant::now();
+    let mut due = Instant::now();
     loop {
-        tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => return,
-            _ = tokio::time::sleep_until(next_allowed) => {}
-        }
-        // At most one frame per interval: a frame that takes longer is not slowed further.
-        next_allowed = Instant::now() + pacing.min_interval;
-        prove_and_publish(&ctx).await;
         tokio::select! {
             _ = shutdown.wait_for(|stop| *stop) => return,
             head = heads.recv() => {
                 if let Err(broadcast::error::RecvError::Closed) = head {
                     return;
                 }
-                // Our own frame and a peer's of the same number: one proof follows both.
-                while heads.try_recv().is_ok() {}
+                // Lagged or not, the head is new now.
+                due = Instant::now() + pacing.min_interval;
+                continue;
             }
-            _ = tokio::time::sleep(pacing.idle) => {}
+            _ = tokio::time::sleep_until(due) => {}
         }
+        prove_and_publish(&ctx).await;
+        // Our frame, once inserted, arrives as a new head and sets the next proof; this
+        // holds only when none arrives.
+        due = Instant::now() + pacing.idle;
     }
 }
 
