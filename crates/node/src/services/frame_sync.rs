@@ -1,7 +1,8 @@
 //! Frame sync: when a connected, well-behaved peer claims a head more than 10 frames past
 //! ours, ask it for the frames after our head, 16 per request, one request per second,
-//! until it has no more; each frame goes through the frame validator. An invalid frame or
-//! a malformed answer is an offence and ends the sync with that peer.
+//! until it has no more; each frame goes through the frame validator. An invalid frame, an
+//! undecodable answer or an oversized batch is an offence and ends the sync with that
+//! peer; no answer (a timeout, a closed connection) only ends it.
 
 use crate::services::channel_listener::SYNC_BATCH;
 use crate::services::context::ServiceContext;
@@ -30,8 +31,6 @@ pub const PACING: Duration = Duration::from_secs(1);
 enum SyncStop {
     #[error("no answer: {0}")]
     NoAnswer(#[source] NetworkError),
-    #[error("undecodable answer: {0}")]
-    Undecodable(#[source] limits::DecodeError),
     #[error("{0}")]
     Offence(String),
     #[error("storing: {0}")]
@@ -99,8 +98,8 @@ async fn sync_from(
             .request(peer, DirectKind::Sync, request.encode_to_vec())
             .await
             .map_err(SyncStop::NoAnswer)?;
-        let response: SyncResponse =
-            limits::decode(Kind::ClockFramesResponse, &answer).map_err(SyncStop::Undecodable)?;
+        let response: SyncResponse = limits::decode(Kind::ClockFramesResponse, &answer)
+            .map_err(|e| SyncStop::Offence(format!("undecodable answer: {e}")))?;
         let frames = response
             .frames_response
             .map(|r| r.clock_frames)
