@@ -2,10 +2,20 @@
 //! (the function the original calls): 31-byte big-endian chunks, sponge frames of 16
 //! inputs, the last chunk zero-padded on the right.
 //!
-//! The permutation and its circom constants come from `bloock-poseidon-rs`, a port of
-//! go-iden3-crypto; `tests/poseidon_vectors.rs` proves it against the original's outputs.
+//! The permutation (`permutation.rs`) runs on `ark-bn254`'s Montgomery field with
+//! go-iden3-crypto's optimised constants, embedded as data (`t17.bin`, written by
+//! `scripts/poseidon_constants.py`); `tests/poseidon_vectors.rs` proves it against the
+//! original's outputs.
 
-use bloock_poseidon_rs::POSEIDON;
+mod dot;
+mod permutation;
+
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, PrimeField};
+use permutation::{permute, INPUTS};
+
+/// Bytes per sponge input: 31, so every chunk is below the field's modulus.
+const CHUNK: usize = 31;
 
 /// Why a hash could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -13,9 +23,6 @@ pub enum PoseidonError {
     /// go-iden3-crypto returns no hash for empty input; neither do we.
     #[error("Poseidon HashBytes of empty input is undefined")]
     Empty,
-    /// The permutation refused its input (cannot happen for HashBytes frames).
-    #[error("Poseidon: {0}")]
-    Permutation(String),
 }
 
 /// `HashBytes(msg)` as a 32-byte big-endian field element.
@@ -23,14 +30,39 @@ pub fn hash_bytes(msg: &[u8]) -> Result<[u8; 32], PoseidonError> {
     if msg.is_empty() {
         return Err(PoseidonError::Empty);
     }
-    let hash = POSEIDON
-        .hash_bytes(msg)
-        .map_err(PoseidonError::Permutation)?;
-    let be = hash.bytes_be();
+    let mut inputs = [Fr::from(0u64); INPUTS];
+    let mut next = 0;
+    let mut hash = Fr::from(0u64);
+    let mut unhashed = false;
+    for chunk in msg.chunks(CHUNK) {
+        inputs[next] = chunk_element(chunk);
+        unhashed = true;
+        if next == INPUTS - 1 {
+            // A full frame: its hash opens the next frame, as go-iden3-crypto chains them.
+            hash = permute(&inputs);
+            inputs = [Fr::from(0u64); INPUTS];
+            inputs[0] = hash;
+            next = 1;
+            unhashed = false;
+        } else {
+            next += 1;
+        }
+    }
+    if unhashed {
+        hash = permute(&inputs);
+    }
+    let bytes = hash.into_bigint().to_bytes_be();
     let mut out = [0u8; 32];
-    // The field element is < 2^254, written in 32 bytes; left-pad defensively anyway.
-    out[32 - be.len()..].copy_from_slice(&be);
+    out[32 - bytes.len()..].copy_from_slice(&bytes);
     Ok(out)
+}
+
+/// A chunk as a field element: big-endian, a short (last) chunk padded with zeros on the
+/// right to 31 bytes.
+fn chunk_element(chunk: &[u8]) -> Fr {
+    let mut padded = [0u8; CHUNK];
+    padded[..chunk.len()].copy_from_slice(chunk);
+    Fr::from_be_bytes_mod_order(&padded)
 }
 
 /// `HashBytes(msg)` as the integer's minimal big-endian bytes (Go's `big.Int.Bytes()`),
