@@ -92,3 +92,47 @@ fn challenge_proof_matches_the_data_worker() {
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), format!("{}\n", case.output));
 }
+
+/// The number after `label` on its line of `out`.
+fn figure(out: &str, label: &str) -> f64 {
+    let line = out.lines().find(|l| l.starts_with(label)).unwrap();
+    line[label.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn bench_vdf_reports_cold_verification_as_a_mean_and_p95_over_seeded_challenges() {
+    let out = qnode(&[
+        "bench",
+        "vdf",
+        "--difficulty",
+        "50",
+        "--challenges",
+        "4",
+        "--cold-difficulty",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = text(&out.stdout);
+    assert!(
+        out.contains("cold verify, 4 seeded challenges (seed 1), difficulty 20"),
+        "{out}"
+    );
+    let (mean, p95) = (figure(&out, "mean (ms)"), figure(&out, "p95 (ms)"));
+    // With 4 challenges the nearest-rank p95 is the slowest one.
+    assert!(mean > 0.0 && p95 >= mean, "{out}");
+}
+
+#[test]
+fn bench_verify_reports_reports_per_second_per_core() {
+    // Increment 799996 has difficulty 1: the figure is then all discriminant.
+    let out = qnode(&["bench", "verify", "--reports", "3", "--increment", "799996"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = text(&out.stdout);
+    assert!(out.contains("3 distinct challenges"), "{out}");
+    assert!(figure(&out, "reports/s per core") > 0.0, "{out}");
+}

@@ -1,6 +1,7 @@
 //! `qnode bench …`: speed measured in this run, against the original's arithmetic when
 //! built with `--features bench-baseline`.
 
+use super::bench_cold::ColdPlan;
 use anyhow::Result;
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -8,11 +9,34 @@ use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// VDF squarings per second, solve and verify times (2048-bit discriminant).
+    /// VDF squarings per second, solve and verify times (2048-bit discriminant), and the
+    /// mean and 95th percentile of cold verification over many challenges.
     Vdf {
         /// Squarings per solve.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
         difficulty: u32,
+        /// Distinct challenges behind the cold-verification figure.
+        #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+        challenges: u32,
+        /// Picks those challenges: the same seed measures the same ones.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Squarings per cold-verification proof: small, so the discriminant dominates.
+        #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+        cold_difficulty: u32,
+    },
+    /// Peers' reports verified per second by one core: distinct challenges at the real
+    /// challenge-proof difficulty, each verification cold (a new discriminant).
+    Verify {
+        /// Reports proved and then verified.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+        reports: u32,
+        /// Picks the challenges: the same seed measures the same ones.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The increment the reports claim (its difficulty is 200000 − increment/4).
+        #[arg(long, default_value_t = 0)]
+        increment: u32,
     },
     /// One proof-loop increment's cost beyond the workers' VDF time (stub workers that
     /// answer at once), at parallelism 1, 16 and 128, and the process's resident memory.
@@ -33,9 +57,26 @@ const CHALLENGE: &[u8] = b"qnode bench vdf";
 
 impl BenchCommand {
     pub fn run(self) -> Result<ExitCode> {
-        let difficulty = match self {
-            BenchCommand::Vdf { difficulty } => difficulty,
+        let (difficulty, cold) = match self {
+            BenchCommand::Vdf {
+                difficulty,
+                challenges,
+                seed,
+                cold_difficulty,
+            } => (
+                difficulty,
+                ColdPlan {
+                    challenges,
+                    seed,
+                    difficulty: cold_difficulty,
+                },
+            ),
             BenchCommand::Loop { increments } => return super::bench_loop::run(increments),
+            BenchCommand::Verify {
+                reports,
+                seed,
+                increment,
+            } => return super::bench_verify::run(reports, seed, increment),
         };
         let ours = measure_qnode(difficulty)?;
         println!("VDF at 2048 bits, difficulty {difficulty}");
@@ -68,8 +109,30 @@ impl BenchCommand {
                 );
             }
         }
+        print_cold(&cold)?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+fn print_cold(plan: &ColdPlan) -> Result<()> {
+    println!(
+        "cold verify, {} seeded challenges (seed {}), difficulty {}",
+        plan.challenges, plan.seed, plan.difficulty
+    );
+    let ours = plan.qnode()?;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let one_decimal = |x: f64| format!("{x:.1}");
+    match plan.baseline()? {
+        Some(base) => {
+            row("mean (ms)", ms(ours.mean), ms(base.mean), one_decimal);
+            row("p95 (ms)", ms(ours.p95), ms(base.p95), one_decimal);
+        }
+        None => {
+            println!("{:<22}{:>14.1}", "mean (ms)", ms(ours.mean));
+            println!("{:<22}{:>14.1}", "p95 (ms)", ms(ours.p95));
+        }
+    }
+    Ok(())
 }
 
 fn secs(d: Duration) -> f64 {

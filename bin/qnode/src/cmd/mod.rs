@@ -2,7 +2,9 @@
 
 pub mod api;
 pub mod bench;
+mod bench_cold;
 mod bench_loop;
+mod bench_verify;
 pub mod ceremony;
 pub mod db;
 pub mod devnet;
