@@ -197,7 +197,7 @@ impl Driver {
                 peer_id,
                 info,
                 ..
-            })) => self.identified(peer_id, info),
+            })) => self.on_identify(peer_id, info),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
             })) if !self.swarm.is_connected(&peer)
@@ -210,7 +210,7 @@ impl Driver {
         }
     }
 
-    fn identified(&mut self, peer: PeerId, info: identify::Info) {
+    fn on_identify(&mut self, peer: PeerId, info: identify::Info) {
         let ours = identify_version(self.network);
         if info.protocol_version != ours {
             return self.foreign(peer, &info.protocol_version, &ours);
