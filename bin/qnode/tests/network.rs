@@ -232,7 +232,7 @@ fn assert_every_metric_series(http: u16) {
     // node's sync below must count some.
     assert!(values("qnode_frames_total").iter().all(|v| *v >= 0.0));
     assert!(sample(&scrape, "qnode_increments_total", None) > 0.0);
-    for part in ["workers", "kzg", "store"] {
+    for part in ["workers", "critical_path", "open", "store"] {
         let count = sample(
             &scrape,
             "qnode_increment_seconds_count",

@@ -1,11 +1,12 @@
-//! KZG on BLS48-581: commit-1024 by Pippenger MSM against the naive sum of scalar
-//! multiplications in the same run, plus open and verify times at each size.
+//! KZG on BLS48-581: MSM over fixed bases (what commitments and openings use) against
+//! Pippenger and the naive sum of scalar multiplications over the same points in the same
+//! run, at 128 and 1024 points; then commit, open and verify times at each size.
 //! `cargo bench -p qnode-kzg`.
 
 #![allow(missing_docs, clippy::unwrap_used)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use qnode_kzg::{msm, msm_naive, Scalar, Setup, SIZES};
+use qnode_kzg::{msm, msm_naive, FixedBases, Scalar, Setup, SIZES};
 use std::time::Duration;
 
 fn values(n: usize) -> Vec<Scalar> {
@@ -17,18 +18,21 @@ fn values(n: usize) -> Vec<Scalar> {
 fn bench(c: &mut Criterion) {
     let setup = Setup::from_secret(&Scalar::random().unwrap(), 1024).unwrap();
 
-    let mut group = c.benchmark_group("commit_1024");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(15));
-    let evals = values(1024);
-    group.bench_function("msm", |b| b.iter(|| setup.commit(1024, &evals).unwrap()));
-    let points: Vec<_> = (0..1024)
-        .map(|i| qnode_kzg::G1::generator().mul(&Scalar::from_u64(i + 1).to_big()))
-        .collect();
-    group.bench_function("naive", |b| b.iter(|| msm_naive(&points, &evals)));
-    group.bench_function("msm_same_points", |b| b.iter(|| msm(&points, &evals)));
-    group.finish();
+    for n in [128usize, 1024] {
+        let mut group = c.benchmark_group(format!("msm_{n}"));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(10));
+        let evals = values(n);
+        let points: Vec<_> = (0..n)
+            .map(|i| qnode_kzg::G1::generator().mul(&Scalar::from_u64(i as u64 + 1).to_big()))
+            .collect();
+        let table = FixedBases::new(&points);
+        group.bench_function("fixed_bases", |b| b.iter(|| table.msm(&evals)));
+        group.bench_function("pippenger", |b| b.iter(|| msm(&points, &evals)));
+        group.bench_function("naive", |b| b.iter(|| msm_naive(&points, &evals)));
+        group.finish();
+    }
 
     let mut group = c.benchmark_group("kzg");
     group.sample_size(10);

@@ -352,11 +352,7 @@ fn decode(
         });
     }
     progress(Stage::Decode, total, total);
-    let setup = Setup {
-        g1,
-        g2: [g2a, g2b],
-        lagrange,
-    };
+    let setup = Setup::assemble(g1, [g2a, g2b], lagrange);
     Ok(Ceremony {
         setup,
         contributions,

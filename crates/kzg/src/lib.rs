@@ -7,6 +7,7 @@
 
 mod ceremony;
 mod domain;
+mod fixed_base;
 mod msm;
 mod points;
 mod scalar;
@@ -14,6 +15,7 @@ mod setup;
 
 pub use ceremony::{Ceremony, CeremonyError, Contribution, Forgery, Stage};
 pub use domain::{Domain, SIZES};
+pub use fixed_base::FixedBases;
 pub use msm::{msm, msm_naive};
 pub use points::{g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes, G1_BYTES, G2_BYTES};
 pub use scalar::{values_from_bytes, Scalar, SCALAR_BYTES, VALUE_BYTES};

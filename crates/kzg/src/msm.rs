@@ -3,6 +3,7 @@
 
 use crate::scalar::{Scalar, SCALAR_BYTES};
 use miracl_core::bls48581::ecp::ECP;
+use std::ops::Range;
 
 /// Below this many terms, separate GLV multiplications beat bucketing.
 const SMALL: usize = 32;
@@ -13,24 +14,36 @@ pub fn msm(points: &[ECP], scalars: &[Scalar]) -> ECP {
     if n <= SMALL {
         return msm_naive(&points[..n], &scalars[..n]);
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(n.max(1));
-    if threads <= 1 || n < 64 {
-        return pippenger(&points[..n], &scalars[..n]);
+    sum_in_parallel(n, |range| {
+        pippenger(&points[range.clone()], &scalars[range])
+    })
+}
+
+/// Σ f(range) over `0..n` split in one contiguous range per core.
+pub(crate) fn sum_in_parallel(n: usize, f: impl Fn(Range<usize>) -> ECP + Sync) -> ECP {
+    let mut sum = ECP::new();
+    for part in in_chunks(n, f) {
+        sum.add(&part);
     }
-    let chunk = n.div_ceil(threads);
+    sum
+}
+
+/// `f` over `0..n` split in one contiguous range per core, results in range order.
+pub(crate) fn in_chunks<T: Send>(n: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let chunk = n.div_ceil(threads).max(1);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = points[..n]
-            .chunks(chunk)
-            .zip(scalars[..n].chunks(chunk))
-            .map(|(p, s)| scope.spawn(move || pippenger(p, s)))
+        let parts: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let f = &f;
+                scope.spawn(move || f(start..(start + chunk).min(n)))
+            })
             .collect();
-        let mut sum = ECP::new();
-        for part in parts {
-            sum.add(&part.join().expect("MSM worker does not panic"));
-        }
-        sum
+        parts
+            .into_iter()
+            .map(|part| part.join().expect("an MSM thread does not panic"))
+            .collect()
     })
 }
 
@@ -52,7 +65,7 @@ fn window_bits(n: usize) -> usize {
 }
 
 /// The c-bit digit of a big-endian scalar at window `w` (bits w·c … w·c + c − 1).
-fn digit(bytes: &[u8; SCALAR_BYTES], w: usize, c: usize) -> usize {
+pub(crate) fn digit(bytes: &[u8; SCALAR_BYTES], w: usize, c: usize) -> usize {
     let mut d = 0usize;
     for bit in (w * c..(w + 1) * c).rev() {
         let byte = SCALAR_BYTES.checked_sub(1 + bit / 8);

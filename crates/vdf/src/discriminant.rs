@@ -5,12 +5,15 @@
 //! Candidates are tested in the same order as the original, with GMP's own primality
 //! test, so the same prime comes out. We sieve deeper (primes below 2^20 instead of 2^16):
 //! that only drops candidates with a small factor, which the primality test would reject
-//! anyway, and saves about a fifth of the expensive tests.
+//! anyway, and saves about a fifth of the expensive tests. The survivors are tested on
+//! every core at once, and the smallest one found prime wins, so the result does not
+//! depend on which thread finishes first.
 
 use rug::integer::{IsPrime, Order};
 use rug::{Assign, Integer};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// Bits of |d|.
@@ -34,7 +37,6 @@ pub fn create_discriminant(seed: &[u8]) -> Integer {
 
     let sieve_primes = sieve_primes();
     let mut composite = vec![false; WINDOW];
-    let mut candidate = Integer::new();
     loop {
         composite.fill(false);
         for &(p, m_inverse) in sieve_primes {
@@ -46,14 +48,43 @@ pub fn create_discriminant(seed: &[u8]) -> Integer {
                 i += p as usize;
             }
         }
-        for (i, _) in composite.iter().enumerate().filter(|(_, &c)| !c) {
-            candidate.assign(&n + u64::from(M) * i as u64);
-            if candidate.is_probably_prime(1) != IsPrime::No {
-                return -candidate;
-            }
+        let survivors: Vec<usize> = (0..WINDOW).filter(|&i| !composite[i]).collect();
+        if let Some(i) = first_probable_prime(&n, &survivors) {
+            return -(n + u64::from(M) * i as u64);
         }
         n += u64::from(M) * WINDOW as u64;
     }
+}
+
+/// The first offset i of `offsets` (ascending) for which n + M·i is a probable prime.
+/// Threads take offsets in order from a shared counter; one stops at a prime or once its
+/// next offset lies beyond the smallest prime found. Every offset below that prime was
+/// handed out before it, so each is tested and the answer is the sequential one.
+fn first_probable_prime(n: &Integer, offsets: &[usize]) -> Option<usize> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let next = AtomicUsize::new(0);
+    let found = AtomicUsize::new(usize::MAX);
+    let search = || {
+        let mut candidate = Integer::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= offsets.len() || k > found.load(Ordering::Relaxed) {
+                return;
+            }
+            candidate.assign(n + u64::from(M) * offsets[k] as u64);
+            if candidate.is_probably_prime(1) != IsPrime::No {
+                found.fetch_min(k, Ordering::Relaxed);
+                return;
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(search);
+        }
+        search();
+    });
+    offsets.get(found.into_inner()).copied()
 }
 
 /// Memoised [`create_discriminant`]: verification recomputes the discriminant of the same
@@ -160,6 +191,21 @@ fn mod_inverse(x: u32, p: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parallel_search_finds_the_smallest_prime_offset() {
+        // Many offsets are prime here, so threads race; the smallest must still win.
+        let n = Integer::from(1);
+        let offsets: Vec<usize> = (0..400).collect();
+        let sequential = offsets.iter().copied().find(|&i| {
+            (Integer::from(1) + u64::from(M) * i as u64).is_probably_prime(30) != IsPrime::No
+        });
+        for _ in 0..50 {
+            assert_eq!(first_probable_prime(&n, &offsets), sequential);
+        }
+        assert_eq!(first_probable_prime(&n, &[]), None);
+        assert_eq!(first_probable_prime(&Integer::from(4), &[0, 2, 4]), None);
+    }
 
     #[test]
     fn residue_table_has_the_original_size() {

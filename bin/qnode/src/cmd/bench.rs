@@ -39,7 +39,9 @@ pub enum BenchCommand {
         increment: u32,
     },
     /// One proof-loop increment's cost beyond the workers' VDF time (stub workers that
-    /// answer at once), at parallelism 1, 16 and 128, and the process's resident memory.
+    /// wait instead of proving), at parallelism 1, 16 and 128: the critical path between
+    /// the last answer and the next challenge, the parts done meanwhile, what the old
+    /// sequential loop paid in all, and the process's resident memory.
     Loop {
         /// Increments measured per parallelism.
         #[arg(long, default_value_t = 20)]

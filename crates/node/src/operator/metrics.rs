@@ -10,6 +10,7 @@ use prometheus::{
 };
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// Why gossip is ignored rather than judged (`qnode_messages_ignored_total`'s reasons).
@@ -25,8 +26,10 @@ pub struct Metrics {
     pub frames: IntCounterVec,
     /// `qnode_increments_total`: proof-loop increments proved.
     pub increments: IntCounter,
-    /// `qnode_increment_seconds{part}`: where an increment's time went (workers, kzg,
-    /// store).
+    /// `qnode_increment_seconds{part}`: where an increment's time went: `workers` (their
+    /// proofs), `critical_path` (from the last answer to the next challenge: the
+    /// commitment), and in the background while the next increment is proved, `open` and
+    /// `store` (the previous increment's opening, record and report).
     pub increment_seconds: HistogramVec,
     /// `qnode_worker_restarts`: data worker restarts since start.
     pub worker_restarts: IntGauge,
@@ -48,7 +51,7 @@ pub struct Metrics {
     pub store_bytes: IntGauge,
     last_workers_ok_ms: AtomicI64,
     last_head_change_ms: AtomicI64,
-    last_split_ms: [AtomicU64; 3],
+    last_split_ms: [AtomicU64; 4],
     /// Why the last store write failed, while writes keep failing.
     store_write_failure: std::sync::Mutex<Option<String>>,
 }
@@ -58,9 +61,11 @@ pub struct Metrics {
 pub struct IncrementSplit {
     /// Waiting for the workers' proofs.
     pub workers: u64,
-    /// KZG commitment and opening.
-    pub kzg: u64,
-    /// Writing the record.
+    /// From the last worker's answer to the next challenge: the KZG commitment.
+    pub critical_path: u64,
+    /// The previous increment's KZG opening, made while the workers prove.
+    pub open: u64,
+    /// Writing the previous increment's record, while the workers prove.
     pub store: u64,
 }
 
@@ -96,7 +101,7 @@ impl Metrics {
                 HistogramVec::new(
                     HistogramOpts::new(
                         "qnode_increment_seconds",
-                        "Time per increment by part (workers, kzg, store)",
+                        "Time per increment by part (workers, critical_path, open, store)",
                     )
                     .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
                     &["part"],
@@ -153,24 +158,37 @@ impl Metrics {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// Records one increment: counted, its parts timed.
-    pub fn increment_done(&self, split: [(&str, std::time::Duration); 3]) {
+    /// Records one increment proved and committed: counted, its parts timed.
+    pub fn increment_done(&self, workers: Duration, critical_path: Duration) {
         self.increments.inc();
-        for (slot, (part, time)) in self.last_split_ms.iter().zip(split) {
+        self.time_parts([(0, "workers", workers), (1, "critical_path", critical_path)]);
+    }
+
+    /// Records the previous increment stored, off the critical path.
+    pub fn increment_stored(&self, open: Duration, store: Duration) {
+        self.time_parts([(2, "open", open), (3, "store", store)]);
+    }
+
+    fn time_parts(&self, parts: [(usize, &str, Duration); 2]) {
+        for (slot, part, time) in parts {
             self.increment_seconds
                 .with_label_values(&[part])
                 .observe(time.as_secs_f64());
-            slot.store(time.as_millis() as u64, Ordering::Relaxed);
+            self.last_split_ms[slot].store(time.as_millis() as u64, Ordering::Relaxed);
         }
     }
 
     /// The last increment's time split.
     pub fn last_split(&self) -> IncrementSplit {
-        let [workers, kzg, store] = &self.last_split_ms;
+        let [workers, critical_path, open, store] = self
+            .last_split_ms
+            .each_ref()
+            .map(|ms| ms.load(Ordering::Relaxed));
         IncrementSplit {
-            workers: workers.load(Ordering::Relaxed),
-            kzg: kzg.load(Ordering::Relaxed),
-            store: store.load(Ordering::Relaxed),
+            workers,
+            critical_path,
+            open,
+            store,
         }
     }
 

@@ -3,6 +3,12 @@
 //! picks which of the previous increment's proofs to open, and that increment's record is
 //! stored and announced as a self-test report.
 //!
+//! The loop is pipelined: once C(n) exists the workers start on increment n + 1 at once,
+//! and increment n − 1 is opened, stored and reported while they prove. Only the
+//! commitment lies between the last worker's answer and the next challenge. Storing
+//! n − 1 must finish before n is stored, so records stay in order and a store that cannot
+//! be written holds the loop after at most one more increment.
+//!
 //! Increment n uses the challenge `peer id ‖ C(n−1)` (C(−1) is the genesis frame's
 //! output). Once C(n) exists, increment n − 1 is stored: input C(n−2), output
 //! `BE u32 i ‖ proof(n−1)[i] ‖ C(n−1) ‖ opening of digest i against C(n−1)` with
@@ -20,6 +26,7 @@ use sha3::{Digest, Sha3_256, Sha3_512};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 use crate::services::data_workers::Supervisor;
@@ -72,6 +79,9 @@ pub enum ProofLoopError {
     /// A stored record is malformed.
     #[error("stored proof record {0} is malformed: {1}")]
     Record(u32, #[source] RecordLength),
+    /// A KZG or store task panicked: a bug.
+    #[error("proof loop task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// What the loop needs.
@@ -133,53 +143,59 @@ impl ProofLoop {
 
     /// Runs until `shutdown` becomes true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), ProofLoopError> {
-        let parallelism = self.workers.len();
+        let this = Arc::new(self);
+        let parallelism = this.workers.len();
         let size = poly_size(parallelism)?;
-        let (mut increment, mut base) = self.resume_point()?;
+        let (mut increment, mut base) = this.resume_point()?;
         tracing::info!(
             increment,
             parallelism,
             poly_size = size,
             "proof loop starting"
         );
+        let setup = this.setup.clone();
+        tokio::task::spawn_blocking(move || setup.prepare(size)).await??;
         let mut unstored: Option<Unstored> = None;
+        let mut storing: Option<JoinHandle<Result<bool, ProofLoopError>>> = None;
         loop {
             let started = Instant::now();
-            let challenge = [self.peer_id.as_slice(), &base].concat();
+            let challenge = [this.peer_id.as_slice(), &base].concat();
             let proofs = tokio::select! {
-                proofs = self.prove_all(&challenge, increment) => proofs,
-                _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+                proofs = this.prove_all(&challenge, increment) => Some(proofs),
+                _ = shutdown.wait_for(|stop| *stop) => None,
             };
-            let workers_time = started.elapsed();
-            self.metrics.workers_answered(crate::clock::now_ms());
+            let Some(proofs) = proofs else {
+                return finish(storing).await;
+            };
+            let answered = Instant::now();
+            let workers_time = answered - started;
+            this.metrics.workers_answered(crate::clock::now_ms());
 
-            let kzg_started = Instant::now();
-            let values: Vec<Scalar> = proofs.iter().map(|p| digest_value(p)).collect();
-            let commitment = g1_to_bytes(&self.setup.commit(size, &values)?);
-            let mut kzg_time = kzg_started.elapsed();
-
-            let mut store_time = Duration::ZERO;
-            if let Some(previous) = unstored.take() {
-                let index = opened_index(&commitment, parallelism);
-                let kzg_started = Instant::now();
-                let opening = self.setup.open(size, &previous.values, index)?;
-                kzg_time += kzg_started.elapsed();
-                let store_started = Instant::now();
-                let opening = g1_to_bytes(&opening.proof);
-                let stored = self
-                    .store_until_written(&previous, index, &opening, parallelism, &mut shutdown)
-                    .await?;
-                if !stored {
-                    return Ok(());
-                }
-                store_time = store_started.elapsed();
+            let setup = this.setup.clone();
+            let (proofs, values, commitment) = tokio::task::spawn_blocking(move || {
+                let values: Vec<Scalar> = proofs.iter().map(|p| digest_value(p)).collect();
+                let commitment = setup.commit(size, &values).map(|c| g1_to_bytes(&c));
+                (proofs, values, commitment)
+            })
+            .await?;
+            let commitment = commitment?;
+            // Increment n − 2 is stored before n − 1 is: records stay in order, and a
+            // store that cannot be written holds the loop here.
+            if !finish_stored(storing.take()).await? {
+                return Ok(());
             }
-            self.observe(workers_time, kzg_time, store_time);
+            if let Some(previous) = unstored.take() {
+                let task = this
+                    .clone()
+                    .store_opened(previous, commitment, shutdown.clone());
+                storing = Some(tokio::spawn(task));
+            }
+            let critical_path = answered.elapsed();
+            this.metrics.increment_done(workers_time, critical_path);
             tracing::info!(
                 increment,
                 workers_ms = workers_time.as_millis() as u64,
-                kzg_ms = kzg_time.as_millis() as u64,
-                store_ms = store_time.as_millis() as u64,
+                critical_path_ms = critical_path.as_millis() as u64,
                 "increment proved"
             );
             unstored = Some(Unstored {
@@ -190,38 +206,56 @@ impl ProofLoop {
                 commitment,
             });
             increment += 1;
-            let rest = self.min_increment.saturating_sub(started.elapsed());
-            tokio::select! {
-                _ = tokio::time::sleep(rest) => {}
-                _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+            let rest = this.min_increment.saturating_sub(started.elapsed());
+            let stopped = tokio::select! {
+                _ = tokio::time::sleep(rest) => false,
+                _ = shutdown.wait_for(|stop| *stop) => true,
+            };
+            if stopped {
+                return finish(storing).await;
             }
         }
     }
 
-    fn observe(&self, workers: Duration, kzg: Duration, store: Duration) {
-        self.metrics
-            .increment_done([("workers", workers), ("kzg", kzg), ("store", store)]);
-    }
-
-    /// Stores the increment, retrying with backoff while the store cannot be written (a
-    /// full disk, say): nothing is proved meanwhile, so nothing is lost or skipped. False
-    /// when shutdown came first.
-    async fn store_until_written(
-        &self,
-        previous: &Unstored,
-        index: usize,
-        opening: &[u8; G1_BYTES],
-        parallelism: usize,
-        shutdown: &mut watch::Receiver<bool>,
+    /// Opens `previous` at the index C(n) picks, then stores and reports it, retrying
+    /// with backoff while the store cannot be written (a full disk, say). False when
+    /// shutdown came first.
+    async fn store_opened(
+        self: Arc<Self>,
+        previous: Unstored,
+        commitment: [u8; G1_BYTES],
+        mut shutdown: watch::Receiver<bool>,
     ) -> Result<bool, ProofLoopError> {
+        let parallelism = self.workers.len();
+        let size = poly_size(parallelism)?;
+        let index = opened_index(&commitment, parallelism);
+        let started = Instant::now();
+        let setup = self.setup.clone();
+        let (previous, opening) = tokio::task::spawn_blocking(move || {
+            let opening = setup.open(size, &previous.values, index);
+            (previous, opening)
+        })
+        .await?;
+        let opening = g1_to_bytes(&opening?.proof);
+        let open_time = started.elapsed();
+        let previous = Arc::new(previous);
         let mut wait = STORE_RETRY_FIRST;
         loop {
-            match self.store_increment(previous, index, opening, parallelism) {
+            let started = Instant::now();
+            let attempt = {
+                let (this, previous) = (self.clone(), previous.clone());
+                tokio::task::spawn_blocking(move || {
+                    this.store_increment(&previous, index, &opening)
+                })
+                .await?
+            };
+            match attempt {
                 Ok(()) => {
                     if self.metrics.store_write_failure().is_some() {
                         tracing::info!(increment = previous.increment, "store writable again");
                         self.metrics.store_write(None);
                     }
+                    self.metrics.increment_stored(open_time, started.elapsed());
                     return Ok(true);
                 }
                 Err(ProofLoopError::Store(e @ StoreError::Io { .. })) => {
@@ -247,7 +281,6 @@ impl ProofLoop {
         previous: &Unstored,
         index: usize,
         opening: &[u8; G1_BYTES],
-        parallelism: usize,
     ) -> Result<(), ProofLoopError> {
         let opened = IndexedProof {
             index: index as u32,
@@ -258,7 +291,7 @@ impl ProofLoop {
                 previous.increment,
                 self.difficulty_divisor,
             ),
-            parallelism: parallelism as u32,
+            parallelism: self.workers.len() as u32,
             input: previous.challenge_base.clone(),
             output: ProofRecord {
                 opened: opened.clone(),
@@ -324,4 +357,23 @@ impl ProofLoop {
         });
         futures::future::join_all(calls).await
     }
+}
+
+/// Waits for the storing of the previous increment, if any: true when it was stored (or
+/// there was none), false when shutdown stopped its retries.
+async fn finish_stored(
+    storing: Option<JoinHandle<Result<bool, ProofLoopError>>>,
+) -> Result<bool, ProofLoopError> {
+    match storing {
+        Some(task) => task.await?,
+        None => Ok(true),
+    }
+}
+
+/// On shutdown: lets an increment being stored reach the store, so a clean stop loses
+/// only the increments not yet committed.
+async fn finish(
+    storing: Option<JoinHandle<Result<bool, ProofLoopError>>>,
+) -> Result<(), ProofLoopError> {
+    finish_stored(storing).await.map(drop)
 }
