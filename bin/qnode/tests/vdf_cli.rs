@@ -134,5 +134,41 @@ fn bench_verify_reports_reports_per_second_per_core() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = text(&out.stdout);
     assert!(out.contains("3 distinct challenges"), "{out}");
-    assert!(figure(&out, "reports/s per core") > 0.0, "{out}");
+    let (all, per_core) = (
+        figure(&out, "reports/s, all cores"),
+        figure(&out, "reports/s per core"),
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    assert!(per_core > 0.0, "{out}");
+    assert!((all / per_core - cores).abs() < 0.05 * cores, "{out}");
+}
+
+#[test]
+fn bench_loop_reports_the_critical_path_beside_the_sequential_total() {
+    let out = qnode(&["bench", "loop", "--increments", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = text(&out.stdout);
+    assert!(out.contains("critical path"), "{out}");
+    for parallelism in ["1", "16", "128"] {
+        let row: Vec<f64> = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(parallelism))
+            .unwrap_or_else(|| panic!("no row for {parallelism}: {out}"))
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let [_, critical, round_trip, open, store, total, rss] = row[..] else {
+            panic!("{out}");
+        };
+        assert!(
+            critical > 0.0 && open > 0.0 && store > 0.0 && rss > 0.0,
+            "{out}"
+        );
+        // The opening and the store are off the critical path, so it is shorter.
+        assert!(
+            (total - (round_trip + critical + open + store)).abs() < 0.2,
+            "{out}"
+        );
+        assert!(critical < total, "{out}");
+    }
 }

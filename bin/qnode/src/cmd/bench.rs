@@ -25,8 +25,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
         cold_difficulty: u32,
     },
-    /// Peers' reports verified per second by one core: distinct challenges at the real
-    /// challenge-proof difficulty, each verification cold (a new discriminant).
+    /// Peers' reports verified per second, in all and per core: distinct challenges at the
+    /// real challenge-proof difficulty, each verification cold (a new discriminant).
     Verify {
         /// Reports proved and then verified.
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
