@@ -122,7 +122,7 @@ pub fn prove_next(
     difficulty: u32,
 ) -> Result<ClockFrame, FrameError> {
     let number = parent.frame_number + 1;
-    let output = qnode_vdf::solve(
+    let output = qnode_vdf::solve_shared(
         &challenge(&parent.filter, number, difficulty, &parent.output),
         difficulty,
     )?;

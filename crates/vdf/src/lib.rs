@@ -70,12 +70,27 @@ pub fn solve(challenge: &[u8], difficulty: u32) -> Result<Output, VdfError> {
 pub fn solve_with_progress(
     challenge: &[u8],
     difficulty: u32,
+    progress: impl FnMut(u32),
+) -> Result<Output, VdfError> {
+    solve_in(create_discriminant(challenge), difficulty, progress)
+}
+
+/// [`solve`] for a challenge whose proofs this process also verifies, as every node
+/// proves and verifies each master frame: the discriminant is shared with [`verify`]'s
+/// cache, so a node verifying a rival's proof of the frame it proved pays nothing more.
+pub fn solve_shared(challenge: &[u8], difficulty: u32) -> Result<Output, VdfError> {
+    solve_in(discriminant_cached(challenge), difficulty, |_| {})
+}
+
+fn solve_in(
+    discriminant: rug::Integer,
+    difficulty: u32,
     mut progress: impl FnMut(u32),
 ) -> Result<Output, VdfError> {
     if difficulty == 0 {
         return Err(VdfError::ZeroDifficulty);
     }
-    let mut group = ClassGroup::new(create_discriminant(challenge));
+    let mut group = ClassGroup::new(discriminant);
     let x = group.generator();
     let k = proof::window_bits(difficulty);
     let report_every = (difficulty / 256).max(1);

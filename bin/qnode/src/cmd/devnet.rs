@@ -2,6 +2,7 @@
 //! KZG setup, node 0 as everyone's bootstrap peer — with a live table of every node until
 //! Ctrl-C, which stops them all.
 
+use super::devnet_pace::Pace;
 use super::run::{runtime, watch_shutdown_signals};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -51,6 +52,9 @@ pub struct DevnetArgs {
 /// Powers of the shared setup: enough for up to 128 workers per node.
 const SETUP_POWERS: usize = 128;
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Larger devnets start one node per `STAGGER`.
+const STAGGER_ABOVE: usize = 3;
+const STAGGER: Duration = Duration::from_secs(1);
 /// Node I's workers start at the worker base port + this·I.
 const WORKER_PORT_STRIDE: usize = 100;
 
@@ -75,6 +79,11 @@ impl DevnetArgs {
         let bootstrap = self.prepare(&dirs)?;
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
+            if i > 0 && dirs.len() > STAGGER_ABOVE {
+                // Nodes started together run their self-tests and meet every peer at the
+                // same moment; the burst starves the bandwidth echoes.
+                std::thread::sleep(STAGGER);
+            }
             let child = self.spawn(i, dir, (i > 0).then_some(bootstrap.as_str()))?;
             nodes.push(NodeProcess {
                 dir: dir.clone(),
@@ -87,6 +96,7 @@ impl DevnetArgs {
             self.nodes,
             self.dir.display()
         );
+        println!("paced to fit this machine: {}", self.pace());
         for i in 0..nodes.len() {
             println!(
                 "node {i} dashboard: http://127.0.0.1:{}/  node API: 127.0.0.1:{} (qnode \
@@ -192,6 +202,12 @@ impl DevnetArgs {
         Ok(())
     }
 
+    /// The pace that fits this many nodes on this machine's cores.
+    fn pace(&self) -> Pace {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        Pace::for_machine(usize::from(self.nodes), cores)
+    }
+
     /// Node I's dashboard and metrics port: 100 above its p2p port.
     fn http_port(&self, i: usize) -> usize {
         self.base_port as usize + 100 + i
@@ -225,6 +241,7 @@ impl DevnetArgs {
             .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
             .args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")])
             .args(["--frame-interval-ms", &self.frame_interval_ms.to_string()])
+            .args(self.pace().args())
             .args(["--network", &self.network.to_string()])
             .args(["--http-listen", &format!("127.0.0.1:{}", self.http_port(i))])
             .args(["--grpc-listen", &format!("127.0.0.1:{}", self.api_port(i))])

@@ -8,6 +8,7 @@ mod bench_verify;
 pub mod ceremony;
 pub mod db;
 pub mod devnet;
+mod devnet_pace;
 pub mod frame;
 pub mod hash;
 pub mod init;
