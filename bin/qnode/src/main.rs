@@ -2,9 +2,10 @@
 
 mod cmd;
 mod config;
+mod logging;
 mod rlimit;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// qnode — a Quilibrium master-clock node.
@@ -57,6 +58,10 @@ enum Command {
     /// Check a stopped node's store, or show its size and schema version (never writes).
     #[command(subcommand)]
     Db(cmd::db::DbCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print qnode's man page (roff: `qnode man | man -l -`), or write every command's.
+    Man(cmd::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +84,8 @@ fn main() -> ExitCode {
         Command::Worker(a) => a.run(),
         Command::Proofs(a) => a.run(),
         Command::Db(c) => c.run(),
+        Command::Completions(a) => a.run(Cli::command()),
+        Command::Man(a) => a.run(Cli::command()),
     };
     match result {
         Ok(code) => code,

@@ -156,6 +156,31 @@ fn mistakes_are_refused_naming_the_option() {
         error.contains("`difficulty-divisor` = 10: only a devnet may weaken"),
         "{error}"
     );
+    log_files_that_cannot_be_written_are_refused(dir);
+}
+
+/// A directory or a FIFO as the log file, or a size too small, stops the start with what
+/// to do (a FIFO would otherwise block the start until something read it).
+fn log_files_that_cannot_be_written_are_refused(dir: &Path) {
+    let fifo = dir.join("log.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    for odd in [dir.to_path_buf(), fifo] {
+        let error = refused_run(dir, &["--log-file", odd.to_str().unwrap()], &[]);
+        assert!(
+            error.contains("not a regular file") && error.contains("set log-file to"),
+            "{error}"
+        );
+    }
+    let error = refused_run(dir, &[], &[("QNODE_LOG_FILE_MAX_SIZE", "10")]);
+    assert!(
+        error.contains("`log-file-max-size` = 10: must be at least 1KiB"),
+        "{error}"
+    );
+    let error = refused_run(dir, &["--log-format", "xml"], &[]);
+    assert!(
+        error.contains("\"xml\" is not `text` nor `json`"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! The node API against a running two-node devnet: every `NodeService` call checked
-//! against what the node's status says, then `qnode node-info`, `qnode peers` and
-//! `qnode frames` through it.
+//! against what the node's status says, reflection as grpcurl uses it, the same calls as
+//! JSON over HTTP, the Grafana dashboard's metric names, then `qnode node-info`,
+//! `qnode peers` and `qnode frames` through it.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+mod operator_tools;
 
 use common::{listed_frame_numbers, qnode, quiet, text, wait_for};
 use qnode_node::operator::status::{self, Status};
@@ -75,7 +77,7 @@ fn every_node_api_call_against_a_running_devnet() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let url = format!("http://{}", node.api_address.unwrap());
-        let mut api = NodeServiceClient::connect(url).await.unwrap();
+        let mut api = NodeServiceClient::connect(url.clone()).await.unwrap();
 
         let info = api
             .get_node_info(GetNodeInfoRequest {})
@@ -215,7 +217,14 @@ fn every_node_api_call_against_a_running_devnet() {
         let storage: [u8; 8] = manifest.storage.as_slice().try_into().unwrap();
         assert!(u64::from_be_bytes(storage) > 0, "{storage:?}");
         assert!(manifest.difficulty > 0 && manifest.last_seen > 0);
+
+        operator_tools::reflection::lists_and_describes_node_service(&url).await;
+        operator_tools::reflection::v1alpha_lists_node_service(&url).await;
     });
+    let http = node.http_address.unwrap().port();
+    operator_tools::json_api::answers_like_the_grpc_service(http, &node);
+    operator_tools::json_api::refuses_bad_input_with_json_4xx(http);
+    operator_tools::grafana::dashboard_queries_only_exported_metrics(http);
 
     // The same through the command line, found from the config directory alone.
     let info = cli_json(&["node-info"], &dirs[0]);

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn node(dir: &Path, http: u16, workers: &[&str]) -> Process {
+fn node(dir: &Path, http: u16, workers: &[&str], extra: &[&[&str]]) -> Process {
     quiet(|c| {
         c.args([
             "run",
@@ -24,6 +24,7 @@ fn node(dir: &Path, http: u16, workers: &[&str]) -> Process {
         ])
         .arg(dir)
         .args(workers)
+        .args(extra.concat())
         .args([
             "--listen",
             "/ip4/127.0.0.1/tcp/0",
@@ -54,6 +55,10 @@ fn metrics_health_and_status_of_a_running_node() {
         dir.path(),
         http,
         &["--workers", "1", "--worker-base-port", "26110"],
+        &[
+            &["--log-format", "json", "--log-file", "logs/node.log"],
+            &["--log-file-max-size", "1KiB", "--log-file-max-files", "3"],
+        ],
     );
     wait_for(Duration::from_secs(90), "/healthz", || {
         get(http, "/healthz").filter(|(code, _)| *code == 200)
@@ -77,6 +82,8 @@ fn metrics_health_and_status_of_a_running_node() {
     assert!(workers_time >= 1.0);
     assert!(sample(&scrape, "qnode_store_bytes", None) > 0.0);
     assert_eq!(sample(&scrape, "qnode_peers", None), 0.0);
+    assert_eq!(sample(&scrape, "qnode_ready", None), 1.0);
+    assert!(sample(&scrape, "qnode_unclaimed_reward", None) > 0.0);
 
     let (_, json) = get(http, "/api/status").unwrap();
     let status: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -96,6 +103,33 @@ fn metrics_health_and_status_of_a_running_node() {
         screen.contains(&format!("node       {}", peer_id.trim())),
         "{screen}"
     );
+    log_files_are_json_lines_and_at_most_three(&dir.path().join("logs"));
+}
+
+/// `log-file-max-files 3`: node.log, node.log.1 and node.log.2 (rotation happened at
+/// 1 KiB), each line one JSON object with the time, level, target and message.
+fn log_files_are_json_lines_and_at_most_three(logs: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["node.log", "node.log.1", "node.log.2"]);
+    let mut messages = 0;
+    for name in &names {
+        let text = std::fs::read_to_string(logs.join(name)).unwrap();
+        // One line may cross the limit: the file is checked before each write.
+        assert!(text.len() < 1024 + 2048, "{name}: {} bytes", text.len());
+        for line in text.lines() {
+            let entry: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: {e}: {line}"));
+            for key in ["timestamp", "level", "target"] {
+                assert!(entry[key].is_string(), "{key} in {line}");
+            }
+            messages += usize::from(entry["message"].is_string());
+        }
+    }
+    assert!(messages > 0);
 }
 
 #[test]
@@ -104,7 +138,7 @@ fn readyz_flips_when_every_worker_is_gone_and_back_when_one_returns() {
     let (http, worker_port) = (26_200, 26_210);
     let first = worker(worker_port);
     let address = format!("http://127.0.0.1:{worker_port}");
-    let _node = node(dir.path(), http, &["--worker-addr", &address]);
+    let _node = node(dir.path(), http, &["--worker-addr", &address], &[]);
     wait_for(Duration::from_secs(90), "ready", || {
         get(http, "/readyz").filter(|(code, _)| *code == 200)
     });
@@ -151,6 +185,15 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
                 .filter(|s| s.head_frame >= 3 && s.peers.iter().any(|p| p.info.connected))
         },
     );
+    // A peer is sampled every 10 s: wait for its first sample, for its small charts.
+    wait_for(Duration::from_secs(30), "a peer's history", || {
+        let (_, json) = get(http, "/api/status")?;
+        let status: serde_json::Value = serde_json::from_str(&json).ok()?;
+        status["peers"][0]["history"]
+            .as_array()?
+            .first()
+            .map(|_| ())
+    });
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new("chromium")
         .args([
@@ -193,4 +236,75 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
         dom.contains("WARN DEVNET difficulty"),
         "recent warnings listed"
     );
+    the_charts_have_axes_and_the_peer_its_small_charts(&dom);
+}
+
+/// The head chart has time ticks and its last value labelled; the peer's row has its
+/// bandwidth and score charts; a ready node shows no problem banner.
+fn the_charts_have_axes_and_the_peer_its_small_charts(dom: &str) {
+    let start = dom.find("id=\"head-chart\"").unwrap();
+    let head_chart = &dom[start..start + dom[start..].find("</svg>").unwrap()];
+    assert!(head_chart.contains("class=\"last\""), "{head_chart}");
+    let is_time = |t: &str| {
+        let b = t.as_bytes();
+        t.len() == 8 && b[2] == b':' && b[5] == b':' && t.replace(':', "").parse::<u32>().is_ok()
+    };
+    let ticks = head_chart
+        .split("text-anchor=\"middle\">")
+        .skip(1)
+        .filter(|rest| is_time(&rest[..rest.find('<').unwrap()]))
+        .count();
+    assert!(ticks >= 1, "time ticks on the x axis: {head_chart}");
+    for chart in [
+        "class=\"spark spark-bandwidth\"",
+        "class=\"spark spark-score\"",
+    ] {
+        assert!(dom.contains(chart), "{chart} in the peer's row");
+    }
+    assert!(dom.contains("1 connected of 1"), "the peers' summary");
+    assert!(
+        dom.contains("id=\"ready-banner\" hidden"),
+        "no problem banner on a ready node"
+    );
+}
+
+/// `qnode completions bash` passes `bash -n` and completes the subcommands and `run`'s
+/// options; zsh and fish get their own formats; `qnode man` is a roff page naming every
+/// command, and `--out-dir` writes one page per command.
+#[test]
+fn completions_pass_bash_n_and_man_pages_list_every_command() {
+    let bash = common::qnode(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let script = common::text(&bash.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qnode.bash");
+    std::fs::write(&path, &script).unwrap();
+    let checked = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        common::text(&checked.stderr)
+    );
+    for word in ["devnet", "completions", "--log-format", "--http-listen"] {
+        assert!(script.contains(word), "{word} completed");
+    }
+    let zsh = common::text(&common::qnode(&["completions", "zsh"]).stdout);
+    assert!(zsh.starts_with("#compdef qnode"), "{zsh:.80}");
+    let fish = common::text(&common::qnode(&["completions", "fish"]).stdout);
+    assert!(fish.contains("complete -c qnode"), "{fish:.80}");
+    assert!(!common::qnode(&["completions", "tcsh"]).status.success());
+
+    let man = common::text(&common::qnode(&["man"]).stdout);
+    assert!(man.contains(".TH qnode 1"), "{man:.200}");
+    assert!(man.contains("qnode\\-run(1)"), "subcommands listed");
+    let pages = dir.path().join("man1");
+    std::fs::create_dir(&pages).unwrap();
+    let out = common::qnode(&["man", "--out-dir", pages.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let run = std::fs::read_to_string(pages.join("qnode-run.1")).unwrap();
+    assert!(
+        run.contains("log\\-file\\-max\\-size"),
+        "run's options documented"
+    );
+    assert!(pages.join("qnode-devnet.1").is_file() && pages.join("qnode.1").is_file());
 }

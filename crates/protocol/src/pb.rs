@@ -44,3 +44,11 @@ pub use quilibrium::node::clock::pb as clock;
 pub use quilibrium::node::data::pb as data;
 pub use quilibrium::node::keys::pb as keys;
 pub use quilibrium::node::node::pb as node;
+
+/// Every `.proto` file above as an encoded `FileDescriptorSet`: what the node API's
+/// reflection service describes and its JSON mapping reads field names from.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/file_descriptor_set.bin"));
+
+/// The node API's gRPC service name, as the original's `node.proto` declares it.
+pub const NODE_SERVICE: &str = "quilibrium.node.node.pb.NodeService";

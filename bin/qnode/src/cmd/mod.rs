@@ -6,6 +6,7 @@ mod bench_cold;
 mod bench_loop;
 mod bench_verify;
 pub mod ceremony;
+pub mod completions;
 pub mod db;
 pub mod devnet;
 mod devnet_pace;

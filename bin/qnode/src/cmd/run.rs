@@ -1,10 +1,11 @@
 //! `qnode run` and `qnode worker`.
 
-use crate::config::{self, ConfigDir, Resolved, Settings, DEFAULT_WORKER_BASE_PORT};
+use crate::config::{self, ConfigDir, LogFormat, Resolved, Settings, DEFAULT_WORKER_BASE_PORT};
+use crate::logging::{self, LogFileSettings};
 use anyhow::{Context, Result};
 use clap::Args;
 use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
-use qnode_node::operator::recent_warnings::{RecentWarnings, WarningLayer};
+use qnode_node::operator::recent_warnings::RecentWarnings;
 use qnode_node::services::data_workers::LocalWorkers;
 use qnode_protocol::frame;
 use std::net::SocketAddr;
@@ -44,25 +45,6 @@ pub struct WorkerArgs {
     /// Divide every difficulty by this (a devnet setting; 1 on a real network).
     #[arg(long, default_value_t = 1)]
     difficulty_divisor: u32,
-}
-
-/// Logs to stderr (filtered by `QNODE_LOG`), and keeps the last warnings for the status.
-pub(crate) fn init_logging() -> Arc<RecentWarnings> {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("QNODE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,libp2p_kad=error"));
-    // Colours only for a person at a terminal; log files and pipes get plain text.
-    let log = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let warnings = Arc::new(RecentWarnings::default());
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(log)
-        .with(WarningLayer(warnings.clone()))
-        .try_init();
-    warnings
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -120,7 +102,18 @@ impl RunArgs {
         let config_dir = self.dir.path()?;
         let file = config::file::load(&config_dir)?;
         let resolved = self.settings.or(file).resolve()?;
-        let warnings = init_logging();
+        let log_file = resolved
+            .log_file
+            .path(&config_dir)
+            .map(|path| {
+                logging::open(&LogFileSettings {
+                    path,
+                    max_size: resolved.log_file_max_size,
+                    max_files: resolved.log_file_max_files,
+                })
+            })
+            .transpose()?;
+        let warnings = logging::init(resolved.log_format, log_file);
         crate::rlimit::raise_open_file_limit();
         let config = node_config(&resolved, config_dir, warnings, self.new_identity)?;
         let parent = self.parent_process;
@@ -197,7 +190,7 @@ fn node_config(
 
 impl WorkerArgs {
     pub fn run(self) -> Result<ExitCode> {
-        init_logging();
+        logging::init(LogFormat::Text, None);
         let addr = match self.listen {
             Some(a) => a,
             None => qnode_worker::default_address(self.core, DEFAULT_WORKER_BASE_PORT)?,

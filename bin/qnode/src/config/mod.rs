@@ -5,6 +5,7 @@
 //! checks it and fills in the defaults.
 
 pub mod file;
+pub mod logging;
 mod resolve;
 pub mod template;
 
@@ -12,6 +13,7 @@ use crate::cmd::Hex;
 use clap::builder::{BoolValueParser, TypedValueParser, ValueParserFactory};
 use clap::error::{ContextKind, ContextValue};
 use clap::Args;
+pub use logging::{ByteSize, LogFile, LogFormat};
 use qnode_node::quote::clip;
 use qnode_p2p::Multiaddr;
 use serde::{Deserialize, Deserializer};
@@ -275,6 +277,25 @@ pub struct Settings {
     /// parallelism, 128 up to 128 workers (devnet only).
     #[arg(long, env = "QNODE_DEVNET_SETUP_POWERS", value_parser = text::<usize>())]
     pub devnet_setup_powers: Option<usize>,
+    /// Log lines as `text`, or `json`: one object a line with timestamp, level, target,
+    /// message and the event's fields. On stderr and in log-file alike. `QNODE_LOG`
+    /// chooses what is logged (e.g. `debug`, or `info,qnode_p2p=debug`).
+    #[arg(long, env = "QNODE_LOG_FORMAT", value_parser = text::<LogFormat>())]
+    #[serde(default, deserialize_with = "parsed")]
+    pub log_format: Option<LogFormat>,
+    /// Log to this file as well as stderr, or `off`. A relative path is taken within the
+    /// config directory. Rotated by size (log-file-max-size, log-file-max-files).
+    #[arg(long, env = "QNODE_LOG_FILE", value_parser = text::<LogFile>())]
+    #[serde(default, deserialize_with = "parsed")]
+    pub log_file: Option<LogFile>,
+    /// Start a new log file once it reaches this size: bytes, or with a unit (KiB, MiB,
+    /// GiB), 1KiB to 1024GiB.
+    #[arg(long, env = "QNODE_LOG_FILE_MAX_SIZE", value_parser = text::<ByteSize>())]
+    #[serde(default, deserialize_with = "parsed")]
+    pub log_file_max_size: Option<ByteSize>,
+    /// Log files kept, the one being written included, 2 to 1000; the oldest goes.
+    #[arg(long, env = "QNODE_LOG_FILE_MAX_FILES", value_parser = number::<u32>())]
+    pub log_file_max_files: Option<u32>,
 }
 
 impl Settings {
@@ -312,6 +333,10 @@ impl Settings {
                 .min_frame_interval_ms
                 .or(fallback.min_frame_interval_ms),
             devnet_setup_powers: self.devnet_setup_powers.or(fallback.devnet_setup_powers),
+            log_format: self.log_format.or(fallback.log_format),
+            log_file: self.log_file.or(fallback.log_file),
+            log_file_max_size: self.log_file_max_size.or(fallback.log_file_max_size),
+            log_file_max_files: self.log_file_max_files.or(fallback.log_file_max_files),
         }
     }
 }

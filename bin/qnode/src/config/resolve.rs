@@ -1,6 +1,6 @@
 //! Checks the given settings and fills in the defaults (some differ on a devnet).
 
-use super::{Endpoint, Settings};
+use super::{ByteSize, Endpoint, LogFile, LogFormat, Settings};
 use qnode_node::operator::health::HealthRules;
 use qnode_node::quote::clip;
 use qnode_node::services::challenge_proof_verifier::ReportRules;
@@ -46,6 +46,9 @@ pub const MAX_MIN_PEER_CORES: u32 = 65_536;
 /// The most memory a peer may be asked to report: 1 PiB.
 pub const MAX_MIN_PEER_MEMORY: u64 = 1 << 50;
 
+/// The most log files `log-file-max-files` may keep.
+pub const MAX_LOG_FILES: u32 = 1000;
+
 /// Every option with its value, checked.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "kebab-case")]
@@ -77,6 +80,13 @@ pub struct Resolved {
     pub min_increment_ms: u64,
     pub min_frame_interval_ms: u64,
     pub devnet_setup_powers: usize,
+    #[serde(serialize_with = "display")]
+    pub log_format: LogFormat,
+    #[serde(serialize_with = "display")]
+    pub log_file: LogFile,
+    #[serde(serialize_with = "display")]
+    pub log_file_max_size: ByteSize,
+    pub log_file_max_files: u32,
 }
 
 fn display<S: Serializer, T: Display>(value: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -256,6 +266,20 @@ impl Settings {
             devnet_setup_powers: self
                 .devnet_setup_powers
                 .unwrap_or(qnode_node::prover::kzg_setup::DEVNET_POWERS),
+            log_format: self.log_format.unwrap_or_default(),
+            log_file: self.log_file.unwrap_or_default(),
+            log_file_max_size: within(
+                "log-file-max-size",
+                self.log_file_max_size.unwrap_or(ByteSize(100 << 20)),
+                ByteSize(1 << 10),
+                ByteSize(1 << 40),
+            )?,
+            log_file_max_files: within(
+                "log-file-max-files",
+                self.log_file_max_files.unwrap_or(5),
+                2,
+                MAX_LOG_FILES,
+            )?,
         };
         resolved.check()?;
         Ok(resolved)

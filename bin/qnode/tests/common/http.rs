@@ -6,13 +6,22 @@ use std::time::Duration;
 
 /// A plain HTTP/1.1 GET: (status code, body).
 pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    request(port, "GET", path, b"")
+}
+
+/// A plain HTTP/1.1 request with `body`: (status code, body).
+pub fn request(port: u16, method: &str, path: &str, body: &[u8]) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
     )
     .ok()?;
+    // A server may answer (413) before reading the whole body: the answer still counts.
+    let _ = stream.write_all(body);
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let code = response.split_whitespace().nth(1)?.parse().ok()?;

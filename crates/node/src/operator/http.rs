@@ -1,9 +1,11 @@
 //! The operator's HTTP endpoint: `/metrics` (Prometheus text), `/healthz` (the process is
-//! up), `/readyz` (200 or 503 with what is wrong), `/api/status` (the status as JSON) and
-//! `/`, the dashboard — one page embedded in the binary. Connections are capped and
+//! up), `/readyz` (200 or 503 with what is wrong), `/api/status` (the status as JSON),
+//! the node API as JSON ([`crate::operator::node_api_json`]) and `/`, the dashboard — one
+//! page embedded in the binary. Unknown paths get a JSON 404. Connections are capped and
 //! closed when idle ([`crate::operator::connection_limits`]).
 
 use crate::operator::connection_limits::{ConnectionLimits, LimitedListener};
+use crate::operator::node_api_json;
 use crate::operator::status::StatusSource;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -70,6 +72,8 @@ pub fn serve_with(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/status", get(status))
+        .route(&node_api_json::path(), node_api_json::route())
+        .fallback(|| async { node_api_json::error(tonic::Status::not_found("no such path")) })
         .with_state(source);
     let listener = LimitedListener::new(listener, limits);
     let stop = async move {

@@ -16,6 +16,9 @@ use tokio::sync::broadcast;
 /// Why gossip is ignored rather than judged (`qnode_messages_ignored_total`'s reasons).
 pub const IGNORE_REASONS: [&str; 2] = ["author_score", "unknown_type"];
 
+/// The parts `qnode_increment_seconds` times.
+pub const INCREMENT_PARTS: [&str; 4] = ["workers", "critical_path", "open", "store"];
+
 /// Every metric the node exports, and when things last went right.
 pub struct Metrics {
     registry: Registry,
@@ -49,6 +52,13 @@ pub struct Metrics {
     pub sync_target: IntGauge,
     /// `qnode_store_bytes`: the store file's size.
     pub store_bytes: IntGauge,
+    /// `qnode_proof_increment`: the proof chain's latest increment (0 before the first).
+    pub proof_increment: IntGauge,
+    /// `qnode_ready`: 1 when `/readyz` answers 200, else 0.
+    pub ready: IntGauge,
+    /// `qnode_unclaimed_reward`: the proof chain's total reward, not yet claimed (what
+    /// the original's operators exported from `GetTokenInfo` themselves).
+    pub unclaimed_reward: prometheus::Gauge,
     last_workers_ok_ms: AtomicI64,
     last_head_change_ms: AtomicI64,
     last_split_ms: [AtomicU64; 4],
@@ -136,15 +146,31 @@ impl Metrics {
                 "The head claimed by the peer being synced from (0 when not syncing)",
             )?,
             store_bytes: gauge("qnode_store_bytes", "Size of the store file")?,
+            proof_increment: gauge(
+                "qnode_proof_increment",
+                "The proof chain's latest increment",
+            )?,
+            ready: gauge("qnode_ready", "1 when the node is ready (/readyz answers 200), else 0")?,
+            unclaimed_reward: register(
+                &registry,
+                prometheus::Gauge::new(
+                    "qnode_unclaimed_reward",
+                    "The proof chain's total reward, not yet claimed",
+                )?,
+            ),
             registry,
             last_workers_ok_ms: AtomicI64::new(0),
             last_head_change_ms: AtomicI64::new(0),
             last_split_ms: Default::default(),
             store_write_failure: Default::default(),
         };
-        // Present at zero from the start, so a scrape sees every series.
+        // Present at zero from the start, so a scrape sees every series (frames, reports
+        // and bandwidth tests appear with the first status, which reads them).
         for reason in IGNORE_REASONS {
             metrics.messages_ignored.with_label_values(&[reason]);
+        }
+        for part in INCREMENT_PARTS {
+            metrics.increment_seconds.with_label_values(&[part]);
         }
         Ok(metrics)
     }
@@ -161,18 +187,18 @@ impl Metrics {
     /// Records one increment proved and committed: counted, its parts timed.
     pub fn increment_done(&self, workers: Duration, critical_path: Duration) {
         self.increments.inc();
-        self.time_parts([(0, "workers", workers), (1, "critical_path", critical_path)]);
+        self.time_parts([(0, workers), (1, critical_path)]);
     }
 
     /// Records the previous increment stored, off the critical path.
     pub fn increment_stored(&self, open: Duration, store: Duration) {
-        self.time_parts([(2, "open", open), (3, "store", store)]);
+        self.time_parts([(2, open), (3, store)]);
     }
 
-    fn time_parts(&self, parts: [(usize, &str, Duration); 2]) {
-        for (slot, part, time) in parts {
+    fn time_parts(&self, parts: [(usize, Duration); 2]) {
+        for (slot, time) in parts {
             self.increment_seconds
-                .with_label_values(&[part])
+                .with_label_values(&[INCREMENT_PARTS[slot]])
                 .observe(time.as_secs_f64());
             self.last_split_ms[slot].store(time.as_millis() as u64, Ordering::Relaxed);
         }

@@ -1,6 +1,7 @@
 //! The node API: the original's `NodeService` over gRPC — stored frames, peers and their
 //! manifests, the node's own head and proof-chain reward — for `qnode node-info`,
-//! `qnode peers`, `qnode frames` and scripts. Read-only. The node binds it to
+//! `qnode peers`, `qnode frames` and scripts, with gRPC server reflection (v1 and
+//! v1alpha) so `grpcurl` lists and calls it with no `.proto` files. Read-only. The node binds it to
 //! 127.0.0.1 unless the operator configures another address. Connections are capped and
 //! closed when idle ([`crate::operator::connection_limits`]); calls are bounded in size, time and
 //! number per connection.
@@ -15,11 +16,14 @@ use qnode_protocol::pb::node::{
     GetTokenInfoRequest, NetworkInfo, NetworkInfoResponse, NodeInfoResponse, PeerInfo,
     PeerInfoResponse, PeerManifestsResponse, TokenInfoResponse,
 };
+use qnode_protocol::pb::{FILE_DESCRIPTOR_SET, NODE_SERVICE};
 use qnode_store::StoreError;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
+use tonic_reflection::server::v1::{ServerReflection, ServerReflectionServer};
+use tonic_reflection::server::v1alpha;
 
 /// The protocol version the node reports: what the original at 20eadfa reports (its
 /// `GetVersion` still says 1.4.19 although the release is tagged 1.4.20).
@@ -38,6 +42,11 @@ fn internal(e: StoreError) -> Status {
 }
 
 impl NodeApi {
+    /// The service over `ctx`.
+    pub fn new(ctx: Arc<ServiceContext>) -> NodeApi {
+        NodeApi { ctx }
+    }
+
     /// Checks the request's filter: empty means the master clock, the only clock kept.
     fn filter<'a>(&'a self, filter: &'a [u8]) -> Result<&'a [u8], Status> {
         if filter.is_empty() || filter == self.ctx.filter.as_slice() {
@@ -244,19 +253,41 @@ pub fn serve_with(
     limits: ConnectionLimits,
 ) -> impl Future<Output = Result<(), tonic::transport::Error>> + Send + 'static {
     let service =
-        NodeServiceServer::new(NodeApi { ctx }).max_decoding_message_size(MAX_REQUEST_BYTES);
-    let server = tonic::transport::Server::builder()
+        NodeServiceServer::new(NodeApi::new(ctx)).max_decoding_message_size(MAX_REQUEST_BYTES);
+    let (v1, v1alpha) = reflection();
+    tonic::transport::Server::builder()
         .timeout(CALL_TIMEOUT)
         .concurrency_limit_per_connection(CALLS_PER_CONNECTION)
         .max_concurrent_streams(Some(CALLS_PER_CONNECTION as u32))
         .add_service(service)
+        .add_service(v1.max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(v1alpha.max_decoding_message_size(MAX_REQUEST_BYTES))
         .serve_with_incoming_shutdown(
             LimitedListener::new(listener, limits).incoming(),
             async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             },
-        );
-    server
+        )
+}
+
+/// The reflection services, v1 and the v1alpha older grpcurl versions ask for, describing
+/// `NodeService` only.
+#[allow(clippy::expect_used)]
+fn reflection() -> (
+    ServerReflectionServer<impl ServerReflection>,
+    v1alpha::ServerReflectionServer<impl v1alpha::ServerReflection>,
+) {
+    let builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .with_service_name(NODE_SERVICE)
+    };
+    // The descriptors are compiled in and read back by the reflection test: failing to
+    // decode them is a broken build, not an input error.
+    (
+        builder().build_v1().expect("compiled-in descriptors"),
+        builder().build_v1alpha().expect("compiled-in descriptors"),
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use crate::clock::now_ms;
 use crate::operator::health::{readiness, HealthRules, Readiness};
+use crate::operator::history::{History, PeerSample, Sample};
 use crate::operator::metrics::{IncrementSplit, Metrics};
 use crate::operator::recent_warnings::{RecentWarnings, Warning};
 use crate::services::context::ServiceContext;
@@ -31,6 +32,9 @@ pub struct PeerStatus {
     pub info: PeerInfo,
     /// Gossipsub's score of it (our score × 10 plus gossipsub's own), if connected.
     pub gossip_score: Option<f64>,
+    /// Its bandwidth and score over the last ten minutes (`/api/status` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<PeerSample>,
 }
 
 /// What the network services did since start (from the metrics).
@@ -130,7 +134,7 @@ pub struct Status {
     /// The node's tasks: policy, whether each runs, restarts, last failure.
     #[serde(default)]
     pub tasks: Vec<TaskState>,
-    /// Recent samples, oldest first, one per status write (at most [`HISTORY`]); only
+    /// Recent samples, oldest first, one per status write (at most [`crate::operator::history::NODE_SAMPLES`]); only
     /// in `/api/status`, not in the file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<Sample>,
@@ -139,20 +143,6 @@ pub struct Status {
     /// Written by a node that was shutting down: it is not running any more.
     #[serde(default)]
     pub stopped: bool,
-}
-
-/// Samples of head and increment kept for the dashboard's charts (10 minutes).
-pub const HISTORY: usize = 600;
-
-/// One point of the dashboard's charts.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Sample {
-    /// When (ms since the epoch).
-    pub at_ms: i64,
-    /// The head frame then.
-    pub head_frame: u64,
-    /// The latest increment then.
-    pub increment: u32,
 }
 
 /// What a status is made of.
@@ -176,7 +166,7 @@ pub struct StatusSource {
     /// The node's tasks as their supervisor sees them.
     pub tasks: TaskBoard,
     /// Samples taken by [`run`].
-    pub history: std::sync::Mutex<std::collections::VecDeque<Sample>>,
+    pub history: std::sync::Mutex<History>,
 }
 
 /// The last status a node in `config_dir` wrote, if readable.
@@ -189,7 +179,10 @@ impl StatusSource {
     /// The node's status now, with the dashboard's chart history.
     pub async fn snapshot_with_history(&self) -> Status {
         let mut status = self.snapshot().await;
-        status.history = self.history().iter().copied().collect();
+        let history = self.history();
+        status.history = history.node();
+        history.attach(&mut status.peers);
+        drop(history);
         status
     }
 
@@ -218,6 +211,7 @@ impl StatusSource {
         status.worker_restarts = restarts;
         status.tasks = self.tasks.list();
         status.readiness = readiness(ctx, &self.rules, &status.tasks);
+        metrics.ready.set(i64::from(status.readiness.ready));
         status.last_increment_ms = metrics.last_split();
         status.recent_warnings = self.warnings.list();
         status
@@ -228,20 +222,17 @@ impl StatusSource {
         readiness(&self.ctx, &self.rules, &self.tasks.list())
     }
 
-    fn history(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Sample>> {
+    fn history(&self) -> std::sync::MutexGuard<'_, History> {
         self.history.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn record(&self, status: &Status) {
-        let mut history = self.history();
-        if history.len() == HISTORY {
-            history.pop_front();
-        }
-        history.push_back(Sample {
+        let sample = Sample {
             at_ms: status.updated_ms,
             head_frame: status.head_frame,
             increment: status.increment.unwrap_or(0),
-        });
+        };
+        self.history().record(sample, &status.peers);
     }
 }
 
@@ -258,6 +249,7 @@ async fn snapshot(ctx: &ServiceContext, listen: &[String]) -> Status {
                 .find(|(peer, _)| *peer == info.peer_id)
                 .map(|(_, score)| *score),
             info,
+            history: Vec::new(),
         })
         .collect();
     let latest = ctx
@@ -266,13 +258,20 @@ async fn snapshot(ctx: &ServiceContext, listen: &[String]) -> Status {
         .ok()
         .flatten();
     let head = ctx.reel.lock().await.head().clone();
+    // Exact up to 2^53, far beyond any chain's reward; close beyond that.
+    let reward = latest.as_ref().map_or(0, |l| l.reward);
+    ctx.metrics.unclaimed_reward.set(reward as f64);
+    let increment = latest.as_ref().map(|l| l.increment);
+    ctx.metrics
+        .proof_increment
+        .set(i64::from(increment.unwrap_or(0)));
     Status {
         peer_id: ctx.own.to_base58(),
         listen: listen.to_vec(),
         head_frame: head.frame_number,
         head_output: hex::encode(&Sha3_256::digest(&head.output)[..8]),
-        increment: latest.as_ref().map(|l| l.increment),
-        reward: latest.map_or_else(|| "0".into(), |l| l.reward.to_string()),
+        increment,
+        reward: reward.to_string(),
         peers,
         counters: CounterValues::of(&ctx.metrics),
         updated_ms: now_ms(),
