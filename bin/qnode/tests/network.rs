@@ -1,7 +1,9 @@
 //! Real qnode processes on 127.0.0.1 forming a network: `qnode devnet` brings up nodes
 //! that agree on the master clock and verify each other; a late node syncs; a peer that
 //! leaves and returns is picked up again; a forging peer is scored out while the honest
-//! nodes go on; two devnets of different networks that meet share nothing. Tests run one at a time (each network keeps both cores busy).
+//! nodes go on; two devnets of different networks that meet share nothing; six nodes pace
+//! themselves to the machine. Tests run one at a time (each network keeps both cores
+//! busy).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -34,7 +36,8 @@ struct Devnet {
 impl Devnet {
     fn start(nodes: u16, base_port: u16, worker_base_port: u16, frame_ms: u64) -> Devnet {
         let ports = [base_port, worker_base_port];
-        Devnet::start_in(tempfile::tempdir().unwrap(), nodes, ports, frame_ms, &[])
+        let frame = ["--frame-interval-ms".to_string(), frame_ms.to_string()];
+        Devnet::start_in(tempfile::tempdir().unwrap(), nodes, ports, &frame)
     }
 
     /// A devnet in `dir` (which may hold keys already), with `extra` arguments.
@@ -42,7 +45,6 @@ impl Devnet {
         dir: tempfile::TempDir,
         nodes: u16,
         [base_port, worker_base_port]: [u16; 2],
-        frame_ms: u64,
         extra: &[String],
     ) -> Devnet {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qnode"))
@@ -52,7 +54,6 @@ impl Devnet {
             .arg(dir.path())
             .args(["--base-port", &base_port.to_string()])
             .args(["--worker-base-port", &worker_base_port.to_string()])
-            .args(["--frame-interval-ms", &frame_ms.to_string()])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -214,9 +215,12 @@ fn assert_every_metric_series(http: u16) {
         "qnode_messages_ignored_total",
         "qnode_peer_score",
         "qnode_peers",
+        "qnode_proof_increment",
+        "qnode_ready",
         "qnode_reports_total",
         "qnode_store_bytes",
         "qnode_sync_target_frame",
+        "qnode_unclaimed_reward",
         "qnode_worker_restarts",
     ];
     assert_eq!(
@@ -259,6 +263,9 @@ fn assert_every_metric_series(http: u16) {
     assert_eq!(sample(&scrape, "qnode_messages_ignored_total", None), 0.0);
     assert!(sample(&scrape, "qnode_sync_target_frame", None) >= 0.0);
     assert!(sample(&scrape, "qnode_store_bytes", None) > 0.0);
+    assert_eq!(sample(&scrape, "qnode_ready", None), 1.0);
+    assert!(sample(&scrape, "qnode_proof_increment", None) >= 1.0);
+    assert!(sample(&scrape, "qnode_unclaimed_reward", None) > 0.0);
 }
 
 #[test]
@@ -311,6 +318,73 @@ fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
     assert!(output.iter().any(|l| l.contains("devnet stopped")));
     let left = processes_mentioning(&dir_name);
     assert!(left.is_empty(), "processes left running: {left:?}");
+}
+
+/// Issue 18's twenty-node devnet at a size CI can afford: `qnode devnet --nodes 6` with no
+/// pacing flags paces itself to the machine, and every node then holds one head (within a
+/// frame of the others, one output per frame number), sees the five others connected and
+/// verifies a report from each, and penalises no one; Ctrl-C leaves nothing behind.
+#[test]
+fn six_nodes_pace_themselves_agree_and_verify_every_peer() {
+    let _one = exclusive();
+    const NODES: usize = 6;
+    let started = Instant::now();
+    let devnet = Devnet::start_in(
+        tempfile::tempdir().unwrap(),
+        NODES as u16,
+        [25_600, 25_900],
+        &[],
+    );
+    let statuses = wait_for(
+        Duration::from_secs(300),
+        "6 nodes at one head, every peer verified",
+        || {
+            let all: Vec<Status> = (0..NODES)
+                .map(|i| devnet.status(i))
+                .collect::<Option<_>>()?;
+            let every_peer_verified = all.iter().all(|s| {
+                let verified = s
+                    .peers
+                    .iter()
+                    .filter(|p| p.info.connected && p.info.reports_verified > 0);
+                verified.count() == NODES - 1
+            });
+            (every_peer_verified && heads_agree(&all)).then_some(all)
+        },
+    );
+    eprintln!(
+        "6 nodes agreed and verified every peer after {:?}",
+        started.elapsed()
+    );
+    for s in &statuses {
+        assert!(
+            s.peers.iter().all(|p| p.info.score == 0),
+            "no one penalised: {s:?}"
+        );
+        assert!(s.increment.is_some_and(|n| n > 0));
+    }
+    let dir_name = devnet.dir.path().display().to_string();
+    let (code, output, _dir) = devnet.stop(Duration::from_secs(30));
+    assert_eq!(code, Some(0));
+    assert!(
+        output.iter().any(|l| l.contains("a frame at most every")),
+        "the pace was printed: {output:?}"
+    );
+    let left = processes_mentioning(&dir_name);
+    assert!(left.is_empty(), "processes left running: {left:?}");
+}
+
+/// Heads within one frame of each other, and nodes at the same frame number with the same
+/// output (status files are read one after another, so a frame may land in between).
+fn heads_agree(all: &[Status]) -> bool {
+    let lowest = all.iter().map(|s| s.head_frame).min().unwrap_or(0);
+    let highest = all.iter().map(|s| s.head_frame).max().unwrap_or(0);
+    let one_output_per_frame = all.iter().all(|a| {
+        all.iter()
+            .filter(|b| b.head_frame == a.head_frame)
+            .all(|b| b.head_output == a.head_output)
+    });
+    lowest >= 3 && highest - lowest <= 1 && one_output_per_frame
 }
 
 #[test]
@@ -637,8 +711,10 @@ fn two_networks_bootstrapped_to_each_other_share_nothing() {
                 (10 + i).to_string(),
                 "--bootstrap".to_string(),
                 addresses[1 - i].clone(),
+                "--frame-interval-ms".to_string(),
+                "1000".to_string(),
             ];
-            Devnet::start_in(dir, 2, [bases[i], bases[i] + 300], 1000, &extra)
+            Devnet::start_in(dir, 2, [bases[i], bases[i] + 300], &extra)
         })
         .collect();
     // Each devnet's nodes agree and verify each other, and every node has met and

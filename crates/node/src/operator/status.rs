@@ -199,6 +199,8 @@ impl StatusSource {
         metrics
             .peers
             .set(status.peers.iter().filter(|p| p.info.connected).count() as i64);
+        // Only the peers known now: a forgotten peer's series goes with it.
+        metrics.peer_score.reset();
         for peer in &status.peers {
             metrics
                 .peer_score
