@@ -194,25 +194,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
             .first()
             .map(|_| ())
     });
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("http://127.0.0.1:{http}/"))
-        .output()
-        .expect("chromium runs (apt-get install chromium)");
-    let dom = common::text(&out.stdout);
+    let dom = rendered(http);
     let status = qnode_node::operator::status::read(&node0).unwrap();
     let shown = |id: &str| -> i64 {
         let start = dom
@@ -237,6 +219,66 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
         "recent warnings listed"
     );
     the_charts_have_axes_and_the_peer_its_small_charts(&dom);
+
+    // Node 1 killed: node 0's page flags the peer as disconnected.
+    let node1 = dir.path().join("node-1");
+    for pid in node_processes(&node1) {
+        common::signal("KILL", pid);
+    }
+    wait_for(Duration::from_secs(30), "node 1 seen gone", || {
+        qnode_node::operator::status::read(&node0)
+            .filter(|s| s.peers.iter().all(|p| !p.info.connected))
+    });
+    let dom = rendered(http);
+    assert!(
+        dom.contains("class=\"peer-disconnected\""),
+        "the peer's row is flagged"
+    );
+    assert!(
+        dom.contains("0 connected of 1 · 1 disconnected"),
+        "the summary says so"
+    );
+}
+
+/// The page at `http` after 5 s of (virtual) time in headless Chromium, as HTML.
+fn rendered(http: u16) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("http://127.0.0.1:{http}/"))
+        .output()
+        .expect("chromium runs (apt-get install chromium)");
+    common::text(&out.stdout)
+}
+
+/// The `qnode run` process of the node in `dir`.
+fn node_processes(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if cmdline.contains(&needle) && cmdline.contains("run") {
+            pids.push(pid);
+        }
+    }
+    assert!(!pids.is_empty(), "no process of {needle}");
+    pids
 }
 
 /// The head chart has time ticks and its last value labelled; the peer's row has its
