@@ -3,7 +3,8 @@
 //! status and the dashboard.
 
 use crate::config::{ByteSize, LogFormat};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use qnode_files::{kind_of, FileError::NotRegular};
 use qnode_node::operator::recent_warnings::{RecentWarnings, WarningLayer};
 use rolling_file::{BasicRollingFileAppender, RollingConditionBasic};
 use std::path::{Path, PathBuf};
@@ -79,7 +80,7 @@ pub fn open(settings: &LogFileSettings) -> Result<BasicRollingFileAppender> {
 
 fn check_is_file(path: &Path) -> Result<()> {
     match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => bail!("it exists and is not a regular file"),
+        Ok(meta) if !meta.is_file() => Err(NotRegular(kind_of(meta.file_type())).into()),
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e.into()),

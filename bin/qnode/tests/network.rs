@@ -10,7 +10,7 @@
 mod common;
 
 use common::http::{sample, scrape, value};
-use common::{signal, wait_for};
+use common::{processes_mentioning, signal, wait_for};
 use qnode_node::operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
@@ -177,21 +177,6 @@ fn peer<'a>(status: &'a Status, id: &str) -> Option<&'a status::PeerStatus> {
         .peers
         .iter()
         .find(|p| p.info.peer_id.to_base58() == id)
-}
-
-/// Processes whose command line mentions `needle`.
-fn processes_mentioning(needle: &str) -> Vec<u32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).contains(needle) {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 /// Every series a node exports, with what it must show once a 3-node devnet agrees.

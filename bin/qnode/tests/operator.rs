@@ -222,7 +222,10 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
 
     // Node 1 killed: node 0's page flags the peer as disconnected.
     let node1 = dir.path().join("node-1");
-    for pid in node_processes(&node1) {
+    // Only node 1's `qnode run` names its directory (its worker does not).
+    let pids = common::processes_mentioning(&node1.display().to_string());
+    assert!(!pids.is_empty(), "node 1 is running");
+    for pid in pids {
         common::signal("KILL", pid);
     }
     wait_for(Duration::from_secs(30), "node 1 seen gone", || {
@@ -261,24 +264,6 @@ fn rendered(http: u16) -> String {
         .output()
         .expect("chromium runs (apt-get install chromium)");
     common::text(&out.stdout)
-}
-
-/// The `qnode run` process of the node in `dir`.
-fn node_processes(dir: &Path) -> Vec<u32> {
-    let needle = dir.display().to_string();
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline);
-        if cmdline.contains(&needle) && cmdline.contains("run") {
-            pids.push(pid);
-        }
-    }
-    assert!(!pids.is_empty(), "no process of {needle}");
-    pids
 }
 
 /// The head chart has time ticks and its last value labelled; the peer's row has its

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
 use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
 use tonic_reflection::pb::v1alpha;
 
 async fn channel(url: &str) -> tonic::transport::Channel {
@@ -17,21 +17,26 @@ async fn channel(url: &str) -> tonic::transport::Channel {
     endpoint.connect().await.unwrap()
 }
 
-async fn ask(url: &str, requests: Vec<MessageRequest>) -> Vec<MessageResponse> {
+/// The answers to `requests`, sent on one reflection stream.
+async fn stream(
+    url: &str,
+    requests: Vec<MessageRequest>,
+) -> tonic::Streaming<ServerReflectionResponse> {
     let mut client = ServerReflectionClient::new(channel(url).await);
-    let requests: Vec<ServerReflectionRequest> = requests
-        .into_iter()
-        .map(|m| ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(m),
-        })
-        .collect();
-    let count = requests.len();
-    let mut answers = client
+    let requests = requests.into_iter().map(|m| ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(m),
+    });
+    client
         .server_reflection_info(futures::stream::iter(requests))
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+}
+
+async fn ask(url: &str, requests: Vec<MessageRequest>) -> Vec<MessageResponse> {
+    let count = requests.len();
+    let mut answers = stream(url, requests).await;
     let mut out = Vec::new();
     while out.len() < count {
         let answer = answers.message().await.unwrap().expect("an answer each");
@@ -120,18 +125,8 @@ pub async fn lists_and_describes_node_service(url: &str) {
 
 /// An unknown symbol ends the stream with NOT_FOUND, which grpcurl reports as such.
 async fn unknown_symbol_is_not_found(url: &str) {
-    let mut client = ServerReflectionClient::new(channel(url).await);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::FileContainingSymbol(
-            "no.such.Symbol".into(),
-        )),
-    };
-    let mut answers = client
-        .server_reflection_info(futures::stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
+    let unknown = MessageRequest::FileContainingSymbol("no.such.Symbol".into());
+    let mut answers = stream(url, vec![unknown]).await;
     let refused = answers.message().await.unwrap_err();
     assert_eq!(refused.code(), tonic::Code::NotFound, "{refused:?}");
 }
