@@ -255,13 +255,20 @@ impl ClassGroup {
         }
     }
 
-    /// `f^e` for `e ≥ 0`, left to right.
-    pub fn pow(&mut self, f: &Form, e: &Integer) -> Form {
+    /// `f^e · g^h` for `e, h ≥ 0` in one left-to-right pass (Shamir's trick): one
+    /// squaring per bit of the longer exponent, where two powers would take one per bit
+    /// of each. A proof check is exactly this product.
+    pub fn pow_product(&mut self, f: &Form, e: &Integer, g: &Form, h: &Integer) -> Form {
+        let mut fg = f.clone();
+        self.multiply(&mut fg, g);
         let mut acc = self.identity();
-        for i in (0..e.significant_bits()).rev() {
+        for i in (0..e.significant_bits().max(h.significant_bits())).rev() {
             self.square(&mut acc);
-            if e.get_bit(i) {
-                self.multiply(&mut acc, f);
+            match (e.get_bit(i), h.get_bit(i)) {
+                (true, true) => self.multiply(&mut acc, &fg),
+                (true, false) => self.multiply(&mut acc, f),
+                (false, true) => self.multiply(&mut acc, g),
+                (false, false) => {}
             }
         }
         acc
@@ -343,14 +350,26 @@ mod tests {
     }
 
     #[test]
-    fn pow_agrees_with_repeated_multiplication() {
+    fn pow_product_agrees_with_repeated_multiplication() {
         let mut g = ClassGroup::new(create_discriminant(b"pow"));
         let x = g.generator();
-        let mut expect = g.identity();
+        let mut y = x.clone();
+        g.square_n(&mut y, 5);
+        let power = |g: &mut ClassGroup, f: &Form, e: u32| {
+            let mut acc = g.identity();
+            (0..e).for_each(|_| g.multiply(&mut acc, f));
+            acc
+        };
         for e in 0u32..40 {
-            assert_eq!(g.pow(&x, &Integer::from(e)), expect, "x^{e}");
-            g.multiply(&mut expect, &x);
+            let h = (e * 7 + 3) % 37;
+            let mut expect = power(&mut g, &x, e);
+            let yh = power(&mut g, &y, h);
+            g.multiply(&mut expect, &yh);
+            let got = g.pow_product(&x, &Integer::from(e), &y, &Integer::from(h));
+            assert_eq!(got, expect, "x^{e} · y^{h}");
         }
+        let none = g.pow_product(&x, &Integer::new(), &y, &Integer::new());
+        assert_eq!(none, g.identity());
     }
 
     #[test]

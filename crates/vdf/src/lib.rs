@@ -13,9 +13,11 @@
 
 mod challenge;
 mod discriminant;
+mod fermat;
 mod form;
 mod group;
 mod proof;
+mod sieve;
 mod xgcd;
 
 #[cfg(test)]

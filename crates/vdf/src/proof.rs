@@ -94,10 +94,7 @@ pub(crate) fn check(group: &mut ClassGroup, x: &Form, y: &Form, proof: &Form, t:
     let r = Integer::from(2)
         .pow_mod(&Integer::from(t), &b)
         .expect("B is an odd prime");
-    let mut lhs = group.pow(proof, &b);
-    let xr = group.pow(x, &r);
-    group.multiply(&mut lhs, &xr);
-    lhs == *y
+    group.pow_product(proof, &b, x, &r) == *y
 }
 
 #[cfg(test)]
