@@ -9,7 +9,8 @@
 //!
 //! Arithmetic is GMP through `rug`, with NUDUPL squaring, NUCOMP composition and a
 //! Lehmer partial extended GCD; the proof is assembled from checkpoints kept while
-//! squaring.
+//! squaring. The discriminant's prime search throws out composites with a base-2 Fermat
+//! test on OpenSSL before GMP's own test decides.
 
 mod challenge;
 mod discriminant;
