@@ -16,9 +16,14 @@ const P: [u64; LIMBS] = Fr::MODULUS.0;
 
 /// Σ a[i]·b[i].
 pub fn dot<const N: usize>(a: &[Fr; N], b: &[Fr; N]) -> Fr {
+    dot_pairs(a.iter().zip(b))
+}
+
+/// Σ x·y over the pairs, of which there may be at most 2^68.
+pub fn dot_pairs<'a>(pairs: impl Iterator<Item = (&'a Fr, &'a Fr)>) -> Fr {
     // Nine limbs hold at most 2^576 / p² > 2^68 products: far more than any row.
     let mut acc = [0u64; ACC];
-    for (x, y) in a.iter().zip(b) {
+    for (x, y) in pairs {
         add_product(&mut acc, &x.0 .0, &y.0 .0);
     }
     Fr::new_unchecked(BigInt(reduce(acc)))

@@ -39,7 +39,7 @@ pub fn hash_bytes(msg: &[u8]) -> Result<[u8; 32], PoseidonError> {
         unhashed = true;
         if next == INPUTS - 1 {
             // A full frame: its hash opens the next frame, as go-iden3-crypto chains them.
-            hash = permute(&inputs);
+            hash = permute(&inputs, INPUTS);
             inputs = [Fr::from(0u64); INPUTS];
             inputs[0] = hash;
             next = 1;
@@ -49,7 +49,7 @@ pub fn hash_bytes(msg: &[u8]) -> Result<[u8; 32], PoseidonError> {
         }
     }
     if unhashed {
-        hash = permute(&inputs);
+        hash = permute(&inputs, next);
     }
     let bytes = hash.into_bigint().to_bytes_be();
     let mut out = [0u8; 32];

@@ -2,8 +2,13 @@
 //! partial rounds: 4 full rounds, the change of basis `P`, 68 partial rounds each with one
 //! S-box and a sparse matrix (`S`), then 4 full rounds. Each matrix row times the state
 //! is reduced once (`dot.rs`), not once per product.
+//!
+//! Inputs a sponge frame leaves empty are zero, and the capacity element starts at zero,
+//! so up to the first mix those elements are constants: their part of each row of the
+//! first mix is precomputed (`first_mix_of_constants`). The last frame of a 516-byte
+//! frame output holds 2 inputs of 16, which spares 255 of that permutation's products.
 
-use super::dot::dot;
+use super::dot::{dot, dot_pairs};
 use ark_bn254::Fr;
 use ark_ff::{BigInt, Field, PrimeField};
 use std::sync::LazyLock;
@@ -31,6 +36,10 @@ struct Constants {
     /// `M` and `P` transposed, so that each output element is one row times the state.
     m: Matrix,
     p: Matrix,
+    /// For `live` = 0..=16: the first mix's rows times the state elements that are
+    /// constants when only the first `live` inputs may be non-zero (the capacity element
+    /// and inputs `live..`).
+    first_mix_of_constants: Vec<State>,
 }
 
 static CONSTANTS: LazyLock<Constants> = LazyLock::new(Constants::load);
@@ -48,7 +57,7 @@ impl Constants {
             });
             Fr::from_bigint(BigInt::new(limbs)).expect("a canonical field element")
         });
-        let c = values.by_ref().take(C_LEN).collect();
+        let c: Vec<Fr> = values.by_ref().take(C_LEN).collect();
         let mut next = || values.next().expect("a full table");
         let sparse = (0..PARTIAL_ROUNDS)
             .map(|_| {
@@ -68,8 +77,36 @@ impl Constants {
         };
         let m = transposed();
         let p = transposed();
-        Constants { c, sparse, m, p }
+        let first_mix_of_constants = first_mix_of_constants(&c, &m);
+        Constants {
+            c,
+            sparse,
+            m,
+            p,
+            first_mix_of_constants,
+        }
     }
+}
+
+/// See [`Constants::first_mix_of_constants`]. A zero element is `c[i]` after the first
+/// constants, then goes through the S-box and gets the first round's constants.
+fn first_mix_of_constants(c: &[Fr], m: &Matrix) -> Vec<State> {
+    let fixed: State = std::array::from_fn(|i| {
+        let mut x = c[i];
+        sbox(&mut x);
+        x + c[WIDTH + i]
+    });
+    (0..=INPUTS)
+        .map(|live| {
+            std::array::from_fn(|row| {
+                let constant = |&i: &usize| i == 0 || i > live;
+                (0..WIDTH)
+                    .filter(constant)
+                    .map(|i| m[row][i] * fixed[i])
+                    .sum()
+            })
+        })
+        .collect()
 }
 
 fn sbox(x: &mut Fr) {
@@ -98,15 +135,26 @@ fn full_rounds(state: &mut State, c: &[Fr], last_matrix: &Matrix, m: &Matrix, ro
     }
 }
 
-/// The permutation's first output element for `inputs` (go-iden3-crypto's `Hash`).
-pub fn permute(inputs: &[Fr; INPUTS]) -> Fr {
+/// The permutation's first output element for `inputs` (go-iden3-crypto's `Hash`), of
+/// which only the first `live` may be non-zero.
+pub fn permute(inputs: &[Fr; INPUTS], live: usize) -> Fr {
     let k = &*CONSTANTS;
     let half = FULL_ROUNDS / 2;
-    let mut state: State = [Fr::from(0u64); WIDTH];
-    state[1..].copy_from_slice(inputs);
-    add_constants(&mut state, &k.c[..WIDTH]);
+    let live = live.min(INPUTS);
+    debug_assert!(inputs[live..].iter().all(|x| x.0 .0 == [0; 4]));
+    // The first full round, with the constant elements' share of the mix precomputed.
+    let mut varying = [Fr::from(0u64); INPUTS];
+    for (i, (x, input)) in varying.iter_mut().zip(inputs).enumerate().take(live) {
+        *x = *input + k.c[i + 1];
+        sbox(x);
+        *x += k.c[WIDTH + i + 1];
+    }
+    let constants = &k.first_mix_of_constants[live];
+    let mut state: State = std::array::from_fn(|row| {
+        constants[row] + dot_pairs(k.m[row][1..=live].iter().zip(&varying[..live]))
+    });
     // The first half ends with P, which moves the state into the sparse basis.
-    full_rounds(&mut state, &k.c[WIDTH..], &k.p, &k.m, half);
+    full_rounds(&mut state, &k.c[2 * WIDTH..], &k.p, &k.m, half - 1);
     let partial_c = &k.c[(half + 1) * WIDTH..];
     for ((row, column), c) in k.sparse.iter().zip(partial_c) {
         sbox(&mut state[0]);
