@@ -4,6 +4,7 @@ pub mod api;
 pub mod bench;
 mod bench_cold;
 mod bench_loop;
+mod bench_squaring;
 mod bench_verify;
 pub mod ceremony;
 pub mod completions;
