@@ -105,7 +105,7 @@ fn figure(out: &str, label: &str) -> f64 {
 }
 
 #[test]
-fn bench_vdf_reports_cold_verification_as_a_mean_and_p95_over_seeded_challenges() {
+fn bench_vdf_reports_the_squaring_cost_and_cold_verification_over_seeded_challenges() {
     let out = qnode(&[
         "bench",
         "vdf",
@@ -115,9 +115,18 @@ fn bench_vdf_reports_cold_verification_as_a_mean_and_p95_over_seeded_challenges(
         "4",
         "--cold-difficulty",
         "20",
+        "--squaring-from",
+        "100",
+        "--squaring-to",
+        "3000",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = text(&out.stdout);
+    assert!(
+        out.contains("per squaring incl. proof: (solve at 3000 − solve at 100) / 2900"),
+        "{out}"
+    );
+    assert!(figure(&out, "µs") > 0.0, "{out}");
     assert!(
         out.contains("cold verify, 4 seeded challenges (seed 1), difficulty 20"),
         "{out}"

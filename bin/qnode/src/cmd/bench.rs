@@ -2,6 +2,7 @@
 //! built with `--features bench-baseline`.
 
 use super::bench_cold::ColdPlan;
+use super::bench_squaring::Marginal;
 use anyhow::Result;
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -25,6 +26,12 @@ pub enum BenchCommand {
         /// Squarings per cold-verification proof: small, so the discriminant dominates.
         #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
         cold_difficulty: u32,
+        /// The smaller difficulty of the per-squaring figure.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+        squaring_from: u32,
+        /// The larger difficulty of the per-squaring figure (above --squaring-from).
+        #[arg(long, default_value_t = 300_000, value_parser = clap::value_parser!(u32).range(2..))]
+        squaring_to: u32,
     },
     /// Peers' reports verified per second, in all and per core: distinct challenges at the
     /// real challenge-proof difficulty, each verification cold (a new discriminant).
@@ -60,14 +67,20 @@ const CHALLENGE: &[u8] = b"qnode bench vdf";
 
 impl BenchCommand {
     pub fn run(self) -> Result<ExitCode> {
-        let (difficulty, cold) = match self {
+        let (difficulty, marginal, cold) = match self {
             BenchCommand::Vdf {
                 difficulty,
                 challenges,
                 seed,
                 cold_difficulty,
+                squaring_from,
+                squaring_to,
             } => (
                 difficulty,
+                Marginal {
+                    from: squaring_from,
+                    to: squaring_to,
+                },
                 ColdPlan {
                     challenges,
                     seed,
@@ -81,6 +94,10 @@ impl BenchCommand {
                 increment,
             } => return super::bench_verify::run(reports, seed, increment),
         };
+        anyhow::ensure!(
+            marginal.to > marginal.from,
+            "--squaring-to must be above --squaring-from"
+        );
         let ours = measure_qnode(difficulty)?;
         println!("VDF at 2048 bits, difficulty {difficulty}");
         println!("{:<22}{:>14}{:>14}{:>10}", "", "qnode", "baseline", "ratio");
@@ -112,21 +129,21 @@ impl BenchCommand {
                 );
             }
         }
-        print_squaring_with_proof()?;
+        print_squaring_with_proof(marginal)?;
         print_cold(&cold)?;
         Ok(ExitCode::SUCCESS)
     }
 }
 
-fn print_squaring_with_proof() -> Result<()> {
-    use super::bench_squaring::{baseline, qnode, FROM, TO};
+fn print_squaring_with_proof(marginal: Marginal) -> Result<()> {
+    let Marginal { from, to } = marginal;
     println!(
-        "per squaring incl. proof: (solve at {TO} − solve at {FROM}) / {}",
-        TO - FROM
+        "per squaring incl. proof: (solve at {to} − solve at {from}) / {}, fastest of 3",
+        to - from
     );
-    let ours = qnode()?;
+    let ours = marginal.qnode()?;
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
-    match baseline()? {
+    match marginal.baseline()? {
         Some(base) => row("µs", micros(ours), micros(base), |x| format!("{x:.2}")),
         None => println!("{:<22}{:>14.2}", "µs", micros(ours)),
     }
