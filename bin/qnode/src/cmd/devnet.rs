@@ -152,7 +152,8 @@ impl DevnetArgs {
         }
         kzg_setup::load(&shared, Some(SETUP_POWERS))?;
         for dir in dirs {
-            copy_setup(&shared, dir)?;
+            kzg_setup::copy_shared(&shared, dir)
+                .with_context(|| format!("copying the setup to {}", dir.display()))?;
         }
         Ok(format!(
             "/ip4/127.0.0.1/tcp/{}/p2p/{}",
@@ -261,17 +262,6 @@ impl DevnetArgs {
 }
 
 /// Copies the shared setup (and its verified-hash marker) unless the node has it.
-fn copy_setup(shared: &Path, dir: &Path) -> Result<()> {
-    for name in [SETUP_FILE.to_string(), format!("{SETUP_FILE}.verified")] {
-        let target = dir.join(&name);
-        if !target.exists() {
-            std::fs::copy(shared.join(&name), &target)
-                .with_context(|| format!("copying the setup to {}", target.display()))?;
-        }
-    }
-    Ok(())
-}
-
 impl NodeProcess {
     fn check_exit(&mut self) {
         if self.exited.is_none() {

@@ -185,6 +185,7 @@ fn node_config(
         health: r.health_rules(),
         min_increment: Duration::from_millis(if r.devnet { r.min_increment_ms } else { 0 }),
         new_identity,
+        observer: None,
     })
 }
 

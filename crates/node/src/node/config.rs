@@ -4,6 +4,7 @@
 use crate::operator::health::HealthRules;
 use crate::operator::recent_warnings::RecentWarnings;
 use crate::services::challenge_proof_verifier::ReportRules;
+use crate::services::context::ServiceContext;
 use crate::services::data_workers::LocalWorkers;
 use qnode_p2p::Multiaddr;
 use std::net::SocketAddr;
@@ -60,6 +61,19 @@ pub struct NodeConfig {
     /// Start under a new (or the present) key even though the store holds another peer's
     /// proof chain.
     pub new_identity: bool,
+    /// Handed the node's service context once its network is up (a simulation of many
+    /// nodes in one process watches them through it; `None` for `qnode run`).
+    pub observer: Option<ContextObserver>,
+}
+
+/// See [`NodeConfig::observer`].
+#[derive(Clone)]
+pub struct ContextObserver(pub Arc<dyn Fn(Arc<ServiceContext>) + Send + Sync>);
+
+impl std::fmt::Debug for ContextObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContextObserver")
+    }
 }
 
 /// The node's network settings.
@@ -117,5 +131,6 @@ pub(super) fn devnet_config(dir: &std::path::Path) -> NodeConfig {
         },
         warnings: Arc::default(),
         new_identity: false,
+        observer: None,
     }
 }

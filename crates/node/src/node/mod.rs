@@ -20,7 +20,7 @@ mod operator;
 mod prover;
 mod state;
 
-pub use config::{NetworkSettings, NodeConfig, WorkerSource};
+pub use config::{ContextObserver, NetworkSettings, NodeConfig, WorkerSource};
 pub use error::NodeError;
 
 use crate::services::data_workers::Supervisor;

@@ -68,6 +68,9 @@ pub(super) async fn start(
         metrics,
     });
     spawn_services(&ctx, config, events, services);
+    if let Some(observer) = &config.observer {
+        (observer.0)(ctx.clone());
+    }
     Ok(Started { ctx, listen })
 }
 

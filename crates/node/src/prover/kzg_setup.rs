@@ -69,6 +69,19 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> SetupError + '_ {
     }
 }
 
+/// Copies the setup in `shared`, and its verified marker, into `dir` where missing: the
+/// nodes of a devnet or a simulation share one setup, checked once.
+pub fn copy_shared(shared: &Path, dir: &Path) -> std::io::Result<()> {
+    let marker = format!("{SETUP_FILE}.{VERIFIED_SUFFIX}");
+    for name in [SETUP_FILE, marker.as_str()] {
+        let target = dir.join(name);
+        if !target.exists() {
+            std::fs::copy(shared.join(name), &target)?;
+        }
+    }
+    Ok(())
+}
+
 /// Far above any setup qnode uses (1,024 powers take 176 KiB): a larger file is not one.
 const MAX_SETUP_BYTES: u64 = 256 << 20;
 

@@ -1,0 +1,251 @@
+//! Starts `peers` nodes in this process, each in its own directory under one root, with
+//! one shared KZG setup, a data worker each (served in this process) and a bounded number
+//! of bootstrap peers picked from the nodes started before it.
+
+use anyhow::{Context, Result};
+use qnode_node::node::{self, ContextObserver, NetworkSettings, NodeConfig, WorkerSource};
+use qnode_node::operator::health::HealthRules;
+use qnode_node::prover::kzg_setup;
+use qnode_node::services::challenge_proof_verifier::ReportRules;
+use qnode_node::services::context::ServiceContext;
+use qnode_p2p::PeerId;
+use qnode_protocol::frame;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Every difficulty divided by this: cheap proofs, as on a devnet.
+const DIFFICULTY_DIVISOR: u32 = 10_000;
+/// The devnet's setup size: every size the self-test and the proof loop ask for.
+const SETUP_POWERS: usize = 128;
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Node I lives in `dir/node-I`.
+    pub dir: PathBuf,
+    /// How many nodes.
+    pub peers: usize,
+    /// Node I listens on 127.0.0.1:(base_port + I) and its worker on
+    /// 127.0.0.1:(base_port + peers + I).
+    pub base_port: u16,
+    /// Each node bootstraps to at most this many of the nodes started before it.
+    pub degree: usize,
+    /// Picks the bootstrap peers: the same seed builds the same topology.
+    pub seed: u64,
+    /// Milliseconds without a new head before a node proves the next master frame.
+    pub frame_interval: Duration,
+}
+
+/// A node running in this process.
+pub struct SimNode {
+    /// Its peer id.
+    pub peer_id: PeerId,
+    /// Its directory (key, store, setup).
+    pub dir: PathBuf,
+    context: Arc<Mutex<Option<Arc<ServiceContext>>>>,
+    task: JoinHandle<Result<(), node::NodeError>>,
+}
+
+impl SimNode {
+    /// Its services, once its network is up.
+    pub fn context(&self) -> Option<Arc<ServiceContext>> {
+        lock(&self.context).clone()
+    }
+
+    /// Whether its `run` has returned (a failure or a stop).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+/// The running network.
+pub struct SimNetwork {
+    /// In start order: node I listens on the plan's base port + I.
+    pub nodes: Vec<SimNode>,
+    stop: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl SimNetwork {
+    /// Prepares every node's directory, then starts the workers and the nodes.
+    pub async fn start(plan: &Plan) -> Result<SimNetwork> {
+        let (stop, stopped) = watch::channel(false);
+        let shared = plan.dir.join("shared-setup");
+        kzg_setup::load(&shared, Some(SETUP_POWERS)).context("generating the shared setup")?;
+        let mut topology = Topology::new(plan.seed);
+        let mut nodes: Vec<SimNode> = Vec::with_capacity(plan.peers);
+        let mut workers = Vec::with_capacity(plan.peers);
+        for i in 0..plan.peers {
+            let dir = plan.dir.join(format!("node-{i}"));
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            kzg_setup::copy_shared(&shared, &dir)
+                .with_context(|| format!("copying the setup to {}", dir.display()))?;
+            let key = qnode_p2p::load_or_create_identity(&dir)?;
+            let worker = plan.port(plan.peers + i)?;
+            workers.push(tokio::spawn(serve_worker(worker)));
+            let bootstrap = topology
+                .pick(i, plan.degree)
+                .into_iter()
+                .map(|j| plan.address(j, &nodes[j].peer_id))
+                .collect::<Result<Vec<_>>>()?;
+            let context = Arc::new(Mutex::new(None));
+            let config = plan.node_config(i, dir.clone(), worker, bootstrap, &context)?;
+            let task = tokio::spawn(node::run(config, stopped.clone()));
+            let peer_id = key.public().to_peer_id();
+            nodes.push(SimNode {
+                peer_id,
+                dir,
+                context,
+                task,
+            });
+        }
+        Ok(SimNetwork {
+            nodes,
+            stop,
+            workers,
+        })
+    }
+
+    /// Stops every node and worker; the first node error, if any.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        let mut first_error = None;
+        for node in self.nodes {
+            let outcome = match node.task.await {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => anyhow::anyhow!("{}: {e}", node.dir.display()),
+                Err(e) => anyhow::anyhow!("{}: {e}", node.dir.display()),
+            };
+            first_error.get_or_insert(outcome);
+        }
+        self.workers.iter().for_each(JoinHandle::abort);
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Plan {
+    fn port(&self, offset: usize) -> Result<u16> {
+        u16::try_from(usize::from(self.base_port) + offset)
+            .context("the plan's ports run past 65535: lower --base-port or --peers")
+    }
+
+    fn address(&self, i: usize, peer: &PeerId) -> Result<qnode_p2p::Multiaddr> {
+        let port = self.port(i)?;
+        format!("/ip4/127.0.0.1/tcp/{port}/p2p/{peer}")
+            .parse()
+            .context("a bootstrap address")
+    }
+
+    fn node_config(
+        &self,
+        i: usize,
+        dir: PathBuf,
+        worker: u16,
+        bootstrap: Vec<qnode_p2p::Multiaddr>,
+        context: &Arc<Mutex<Option<Arc<ServiceContext>>>>,
+    ) -> Result<NodeConfig> {
+        let slot = context.clone();
+        let listen = format!("/ip4/127.0.0.1/tcp/{}", self.port(i)?);
+        Ok(NodeConfig {
+            config_dir: dir,
+            workers: WorkerSource::Remote(vec![format!("http://127.0.0.1:{worker}")]),
+            devnet_setup_powers: Some(SETUP_POWERS),
+            difficulty_divisor: DIFFICULTY_DIVISOR,
+            master_difficulty: frame::DEFAULT_DIFFICULTY,
+            genesis_seed: frame::network_seed(b"qnode sim", 0),
+            filter: frame::DEFAULT_FILTER.to_vec(),
+            frame_interval: self.frame_interval,
+            min_frame_interval: Duration::ZERO,
+            worker_timeout: Duration::from_secs(30),
+            network: NetworkSettings {
+                id: 0,
+                listen: vec![listen.parse().context("a listen address")?],
+                bootstrap,
+                report_rules: ReportRules::default(),
+            },
+            min_increment: Duration::from_millis(500),
+            http_listen: None,
+            grpc_listen: None,
+            health: HealthRules {
+                workers_window: Duration::from_secs(60),
+                head_window: Duration::from_secs(60),
+                alone_ok: true,
+            },
+            warnings: Arc::default(),
+            new_identity: false,
+            observer: Some(ContextObserver(Arc::new(move |ctx| {
+                *lock(&slot) = Some(ctx);
+            }))),
+        })
+    }
+}
+
+async fn serve_worker(port: u16) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let prover = qnode_worker::ChallengeProver {
+        core: 0,
+        difficulty_divisor: DIFFICULTY_DIVISOR,
+    };
+    if let Err(e) = qnode_worker::serve(addr, prover, None).await {
+        tracing::error!(%addr, "simulated worker: {e}");
+    }
+}
+
+/// Seeded choice of bootstrap peers (xorshift: reproducible without a dependency).
+struct Topology(u64);
+
+impl Topology {
+    fn new(seed: u64) -> Topology {
+        Topology(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Up to `degree` distinct nodes among `0..i`.
+    fn pick(&mut self, i: usize, degree: usize) -> Vec<usize> {
+        let mut picked: Vec<usize> = Vec::new();
+        while picked.len() < degree.min(i) {
+            let j = (self.next() % i as u64) as usize;
+            if !picked.contains(&j) {
+                picked.push(j);
+            }
+        }
+        picked
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Holds only a finished value; a panic elsewhere cannot leave it torn.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Topology;
+
+    #[test]
+    fn bootstrap_peers_are_distinct_earlier_nodes_and_follow_the_seed() {
+        let mut a = Topology::new(7);
+        let mut b = Topology::new(7);
+        for i in 0..50 {
+            let picked = a.pick(i, 3);
+            assert_eq!(picked.len(), i.min(3));
+            assert!(picked.iter().all(|&j| j < i));
+            let mut unique = picked.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), picked.len());
+            assert_eq!(picked, b.pick(i, 3));
+        }
+        assert_ne!(Topology::new(1).pick(40, 3), Topology::new(2).pick(40, 3));
+    }
+}

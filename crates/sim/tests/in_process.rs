@@ -1,0 +1,63 @@
+//! Real nodes in one process: they meet, agree on the master clock, and stop.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use qnode_sim::network::{Plan, SimNetwork};
+use std::time::{Duration, Instant};
+
+/// Outside Linux's ephemeral range and clear of the other tests' ports.
+const BASE_PORT: u16 = 31_000;
+const PEERS: usize = 3;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan {
+        dir: dir.path().to_path_buf(),
+        peers: PEERS,
+        base_port: BASE_PORT,
+        degree: 2,
+        seed: 1,
+        frame_interval: Duration::from_secs(1),
+    };
+    let network = SimNetwork::start(&plan).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let heads = loop {
+        assert!(Instant::now() < deadline, "no agreement within 120 s");
+        for node in &network.nodes {
+            assert!(!node.is_finished(), "{} stopped", node.dir.display());
+        }
+        if let Some(heads) = agreed_heads(&network).await {
+            break heads;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(heads.iter().all(|&h| h >= 3), "{heads:?}");
+    let stopping = Instant::now();
+    network.stop().await.unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        stopping.elapsed()
+    );
+}
+
+/// Every node's head, once every node is up, connected to the other two, past frame 3
+/// and within one frame of the others.
+async fn agreed_heads(network: &SimNetwork) -> Option<Vec<u64>> {
+    let mut heads = Vec::new();
+    for node in &network.nodes {
+        let ctx = node.context()?;
+        let connected = ctx.network.connected().await.ok()?;
+        let others = network.nodes.iter().filter(|n| n.peer_id != node.peer_id);
+        if !others
+            .map(|n| n.peer_id)
+            .all(|id| connected.iter().any(|c| c.peer == id))
+        {
+            return None;
+        }
+        heads.push(ctx.head_number().await);
+    }
+    let (low, high) = (heads.iter().min()?, heads.iter().max()?);
+    (*low >= 3 && high - low <= 1).then_some(heads)
+}
