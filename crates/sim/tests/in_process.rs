@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use qnode_sim::heads::HeadLog;
 use qnode_sim::network::{Plan, SimNetwork};
 use std::time::{Duration, Instant};
 
@@ -21,18 +22,35 @@ async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
         frame_interval: Duration::from_secs(1),
     };
     let network = SimNetwork::start(&plan).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let started = Instant::now();
+    let mut log = HeadLog::default();
     let heads = loop {
-        assert!(Instant::now() < deadline, "no agreement within 120 s");
-        for node in &network.nodes {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no agreement within 120 s"
+        );
+        for (i, node) in network.nodes.iter().enumerate() {
             assert!(!node.is_finished(), "{} stopped", node.dir.display());
+            if let Some(ctx) = node.context() {
+                log.sample(i, ctx.head_number().await, started.elapsed());
+            }
         }
         if let Some(heads) = agreed_heads(&network).await {
             break heads;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(heads.iter().all(|&h| h >= 3), "{heads:?}");
+    // Frames proved while all three watched reached all three, each within the run.
+    let all = log
+        .propagation(&[0, 1, 2])
+        .all
+        .expect("a frame every node got");
+    assert!(all.frames >= 1 && all.p50 <= all.p99, "{all:?}");
+    assert!(
+        all.p99 < started.elapsed().as_secs_f64() * 1000.0,
+        "{all:?}"
+    );
     let stopping = Instant::now();
     network.stop().await.unwrap();
     assert!(
