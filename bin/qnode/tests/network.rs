@@ -9,6 +9,8 @@
 
 mod common;
 
+use qnode_sim::forger;
+
 use common::http::{sample, scrape, value};
 use common::{processes_mentioning, signal, wait_for};
 use qnode_node::operator::status::{self, Status};
@@ -444,94 +446,6 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
     back.stop();
 }
 
-mod forger {
-    //! A peer speaking the protocol but lying: reports whose proofs do not verify or have
-    //! the wrong length, and frames whose VDF is garbage.
-
-    use prost::Message;
-    use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
-    use qnode_protocol::envelope::{self, Payload};
-    use qnode_protocol::frame;
-    use qnode_protocol::pb::application;
-    use qnode_protocol::pb::clock::ClockFrame;
-    use qnode_protocol::pb::node::SelfTestReport;
-    use qnode_protocol::poseidon::hash_bytes_minimal;
-    use std::sync::Arc;
-
-    struct Silent;
-    impl DirectHandler for Silent {
-        fn handle(&self, _: PeerId, kind: DirectKind, body: &[u8]) -> Option<Vec<u8>> {
-            // Passes bandwidth tests, so only the forgeries are held against it.
-            (kind == DirectKind::Validation).then(|| body.to_vec())
-        }
-    }
-
-    /// A forger under `key`: with the same key again, the same peer on a new connection.
-    pub async fn start_as(key: Keypair, bootstrap: &str) -> Network {
-        let mut config = NetworkConfig::new(
-            vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-            Arc::new(Silent),
-        );
-        config.bootstrap = vec![bootstrap.parse().unwrap()];
-        let (network, _events) = Network::start(key, config).await.unwrap();
-        network.subscribe(&frame::DEFAULT_FILTER).await.unwrap();
-        network
-    }
-
-    /// Publishes on the master filter; failures (no mesh yet) are retried by the caller.
-    pub async fn publish<const N: usize>(network: &Network, messages: [Vec<u8>; N]) {
-        for message in messages {
-            let _ = network.publish(&frame::DEFAULT_FILTER, message).await;
-        }
-    }
-
-    /// A well-formed envelope of a type this version does not know (a newer peer's).
-    pub fn unknown_type() -> Vec<u8> {
-        let any = prost_types::Any {
-            type_url: "types.quilibrium.com/quilibrium.node.future.pb.Announcement".into(),
-            value: vec![1, 2, 3],
-        };
-        let payload = any.encode_to_vec();
-        let message = application::Message {
-            hash: hash_bytes_minimal(&payload).unwrap(),
-            address: frame::DEFAULT_FILTER.to_vec(),
-            payload,
-        };
-        message.encode_to_vec()
-    }
-
-    pub fn report(proof_bytes: usize, head: u64) -> Vec<u8> {
-        let report = SelfTestReport {
-            cores: 8,
-            memory: 64_000_000_000u64.to_be_bytes().to_vec(),
-            proof: vec![7; proof_bytes],
-            challenge: vec![1; 74],
-            increment: 5,
-            master_head_frame: head,
-            ..Default::default()
-        };
-        envelope::seal(&frame::DEFAULT_FILTER, &Payload::SelfTestReport(report)).unwrap()
-    }
-
-    /// A frame at `number` with the devnet's difficulty and a garbage VDF output.
-    pub fn frame(number: u64, difficulty: u32) -> Vec<u8> {
-        let input = vec![3u8; 516];
-        let frame = ClockFrame {
-            filter: frame::DEFAULT_FILTER.to_vec(),
-            frame_number: number,
-            timestamp: 1,
-            difficulty,
-            parent_selector: qnode_protocol::poseidon::hash_bytes(&input)
-                .unwrap()
-                .to_vec(),
-            input,
-            output: vec![5u8; 516],
-            ..Default::default()
-        };
-        envelope::seal(&frame::DEFAULT_FILTER, &Payload::ClockFrame(frame)).unwrap()
-    }
-}
-
 #[test]
 fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let _one = exclusive();
@@ -545,13 +459,18 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let forger_key = qnode_p2p::Keypair::generate_ed25519();
-    let forger = runtime.block_on(forger::start_as(forger_key.clone(), &bootstrap_of(&first)));
+    let forger = runtime
+        .block_on(forger::start_as(
+            forger_key.clone(),
+            vec![bootstrap_of(&first).parse().unwrap()],
+        ))
+        .unwrap();
     let forger_id = forger.local_peer_id().to_base58();
     let difficulty = (qnode_protocol::frame::DEFAULT_DIFFICULTY / 10_000).max(1);
 
     // A message of a type this version does not know is ignored and counted, not punished.
     let unknown = wait_for(Duration::from_secs(90), "an unknown type ignored", || {
-        runtime.block_on(forger::publish(&forger, [forger::unknown_type()]));
+        runtime.block_on(forger::publish(&forger, [forger::unknown_type().unwrap()]));
         devnet.status(0).filter(|s| s.counters.unknown_messages > 0)
     });
     let unscored = peer(&unknown, &forger_id).map_or(0, |p| p.info.score);
@@ -568,8 +487,8 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let scored = wait_for(Duration::from_secs(90), "the forger penalised", || {
         let head = devnet.status(0)?.head_frame;
         let forgeries = [
-            forger::report(520, head),
-            forger::frame(head + 1, difficulty),
+            forger::report(520, head).unwrap(),
+            forger::frame(head + 1, difficulty).unwrap(),
         ];
         runtime.block_on(forger::publish(&forger, forgeries));
         let s = devnet.status(0)?;
@@ -591,7 +510,10 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         "the forger's messages ignored",
         || {
             let head = devnet.status(0)?.head_frame;
-            runtime.block_on(forger::publish(&forger, [forger::report(100, head)]));
+            runtime.block_on(forger::publish(
+                &forger,
+                [forger::report(100, head).unwrap()],
+            ));
             let s = devnet.status(0)?;
             let p = peer(&s, &forger_id)?;
             let gossip = p.gossip_score.unwrap_or(0.0);
@@ -642,13 +564,21 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
             .map(|_| ())
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let forger = runtime.block_on(forger::start_as(forger_key, &bootstrap_of(&first)));
+    let forger = runtime
+        .block_on(forger::start_as(
+            forger_key,
+            vec![bootstrap_of(&first).parse().unwrap()],
+        ))
+        .unwrap();
     wait_for(
         Duration::from_secs(60),
         "the forger back, penalised",
         || {
             let head = devnet.status(0)?.head_frame;
-            runtime.block_on(forger::publish(&forger, [forger::report(100, head)]));
+            runtime.block_on(forger::publish(
+                &forger,
+                [forger::report(100, head).unwrap()],
+            ));
             let s = devnet.status(0)?;
             let p = peer(&s, &forger_id)?;
             let gossip = p.gossip_score?;

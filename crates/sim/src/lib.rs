@@ -6,5 +6,6 @@
 //! again: the discriminant cache, so a frame's or a report's discriminant is found once
 //! for every node that verifies it.
 
+pub mod forger;
 pub mod heads;
 pub mod network;
