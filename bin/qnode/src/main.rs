@@ -43,6 +43,9 @@ enum Command {
     Run(Box<cmd::run::RunArgs>),
     /// Run a local network of qnodes on 127.0.0.1 with a live table, until Ctrl-C.
     Devnet(cmd::devnet::DevnetArgs),
+    /// Simulate a network of real nodes in this one process, with forgers, and print its
+    /// figures (propagation, graylisting, a late joiner's sync, memory and CPU) as JSON.
+    Sim(cmd::sim::SimArgs),
     /// One screen on a node: state, clock, proofs, workers, peers, problems.
     Status(cmd::status::StatusArgs),
     /// Print the node's peer id.
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Init(a) => a.run(),
         Command::Run(a) => a.run(),
         Command::Devnet(a) => a.run(),
+        Command::Sim(a) => a.run(),
         Command::Status(a) => a.run(),
         Command::PeerId(a) => a.run(),
         Command::NodeInfo(a) => a.run(),

@@ -9,3 +9,5 @@
 pub mod forger;
 pub mod heads;
 pub mod network;
+pub mod pace;
+pub mod run;

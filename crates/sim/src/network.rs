@@ -2,6 +2,7 @@
 //! one shared KZG setup, a data worker each (served in this process) and a bounded number
 //! of bootstrap peers picked from the nodes started before it.
 
+use crate::pace::Pace;
 use anyhow::{Context, Result};
 use qnode_node::node::{self, ContextObserver, NetworkSettings, NodeConfig, WorkerSource};
 use qnode_node::operator::health::HealthRules;
@@ -21,6 +22,10 @@ use tokio::task::JoinHandle;
 const DIFFICULTY_DIVISOR: u32 = 10_000;
 /// The devnet's setup size: every size the self-test and the proof loop ask for.
 const SETUP_POWERS: usize = 128;
+const SHARED_SETUP: &str = "shared-setup";
+/// Node I's worker listens on the base port + this + I; so at most this many nodes.
+pub const MAX_NODES: usize = 1000;
+const WORKER_PORT_OFFSET: usize = MAX_NODES;
 
 /// What to start.
 #[derive(Debug, Clone)]
@@ -30,7 +35,7 @@ pub struct Plan {
     /// How many nodes.
     pub peers: usize,
     /// Node I listens on 127.0.0.1:(base_port + I) and its worker on
-    /// 127.0.0.1:(base_port + peers + I).
+    /// 127.0.0.1:(base_port + [`MAX_NODES`] + I).
     pub base_port: u16,
     /// Each node bootstraps to at most this many of the nodes started before it.
     pub degree: usize,
@@ -38,6 +43,8 @@ pub struct Plan {
     pub seed: u64,
     /// Milliseconds without a new head before a node proves the next master frame.
     pub frame_interval: Duration,
+    /// How fast the nodes may go so that all fit on this machine.
+    pub pace: Pace,
 }
 
 /// A node running in this process.
@@ -66,48 +73,66 @@ impl SimNode {
 pub struct SimNetwork {
     /// In start order: node I listens on the plan's base port + I.
     pub nodes: Vec<SimNode>,
+    plan: Plan,
+    topology: Topology,
     stop: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl SimNetwork {
-    /// Prepares every node's directory, then starts the workers and the nodes.
+    /// Prepares the shared setup, then starts the plan's nodes, each with its worker.
     pub async fn start(plan: &Plan) -> Result<SimNetwork> {
-        let (stop, stopped) = watch::channel(false);
-        let shared = plan.dir.join("shared-setup");
+        let shared = plan.dir.join(SHARED_SETUP);
         kzg_setup::load(&shared, Some(SETUP_POWERS)).context("generating the shared setup")?;
-        let mut topology = Topology::new(plan.seed);
-        let mut nodes: Vec<SimNode> = Vec::with_capacity(plan.peers);
-        let mut workers = Vec::with_capacity(plan.peers);
-        for i in 0..plan.peers {
-            let dir = plan.dir.join(format!("node-{i}"));
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            kzg_setup::copy_shared(&shared, &dir)
-                .with_context(|| format!("copying the setup to {}", dir.display()))?;
-            let key = qnode_p2p::load_or_create_identity(&dir)?;
-            let worker = plan.port(plan.peers + i)?;
-            workers.push(tokio::spawn(serve_worker(worker)));
-            let bootstrap = topology
-                .pick(i, plan.degree)
-                .into_iter()
-                .map(|j| plan.address(j, &nodes[j].peer_id))
-                .collect::<Result<Vec<_>>>()?;
-            let context = Arc::new(Mutex::new(None));
-            let config = plan.node_config(i, dir.clone(), worker, bootstrap, &context)?;
-            let task = tokio::spawn(node::run(config, stopped.clone()));
-            let peer_id = key.public().to_peer_id();
-            nodes.push(SimNode {
-                peer_id,
-                dir,
-                context,
-                task,
-            });
+        let mut network = SimNetwork {
+            nodes: Vec::with_capacity(plan.peers),
+            plan: plan.clone(),
+            topology: Topology::new(plan.seed),
+            stop: watch::channel(false).0,
+            workers: Vec::with_capacity(plan.peers),
+        };
+        for _ in 0..plan.peers {
+            network.add_node()?;
         }
-        Ok(SimNetwork {
-            nodes,
-            stop,
-            workers,
-        })
+        Ok(network)
+    }
+
+    /// Starts one more node, bootstrapped like the others to earlier ones; its index.
+    /// Node I listens on base + I, its worker on base + [`MAX_NODES`] + I.
+    pub fn add_node(&mut self) -> Result<usize> {
+        let (plan, i) = (&self.plan, self.nodes.len());
+        anyhow::ensure!(
+            i < MAX_NODES,
+            "a simulation holds at most {MAX_NODES} nodes"
+        );
+        let dir = plan.dir.join(format!("node-{i}"));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        kzg_setup::copy_shared(&plan.dir.join(SHARED_SETUP), &dir)
+            .with_context(|| format!("copying the setup to {}", dir.display()))?;
+        let key = qnode_p2p::load_or_create_identity(&dir)?;
+        let worker = plan.port(WORKER_PORT_OFFSET + i)?;
+        self.workers.push(tokio::spawn(serve_worker(worker)));
+        let bootstrap = self
+            .topology
+            .pick(i, plan.degree)
+            .into_iter()
+            .map(|j| plan.address(j, &self.nodes[j].peer_id))
+            .collect::<Result<Vec<_>>>()?;
+        let context = Arc::new(Mutex::new(None));
+        let config = plan.node_config(i, dir.clone(), worker, bootstrap, &context)?;
+        let task = tokio::spawn(node::run(config, self.stop.subscribe()));
+        self.nodes.push(SimNode {
+            peer_id: key.public().to_peer_id(),
+            dir,
+            context,
+            task,
+        });
+        Ok(i)
+    }
+
+    /// The address other peers (forgers too) reach node `i` at.
+    pub fn address(&self, i: usize) -> Result<qnode_p2p::Multiaddr> {
+        self.plan.address(i, &self.nodes[i].peer_id)
     }
 
     /// Stops every node and worker; the first node error, if any.
@@ -159,15 +184,20 @@ impl Plan {
             genesis_seed: frame::network_seed(b"qnode sim", 0),
             filter: frame::DEFAULT_FILTER.to_vec(),
             frame_interval: self.frame_interval,
-            min_frame_interval: Duration::ZERO,
+            min_frame_interval: Duration::from_millis(self.pace.min_frame_interval_ms),
             worker_timeout: Duration::from_secs(30),
             network: NetworkSettings {
                 id: 0,
                 listen: vec![listen.parse().context("a listen address")?],
                 bootstrap,
-                report_rules: ReportRules::default(),
+                // A devnet's rules: every simulated node runs on this one machine.
+                report_rules: ReportRules {
+                    window: Duration::from_secs(self.pace.report_window_secs),
+                    min_cores: 1,
+                    min_memory: 0,
+                },
             },
-            min_increment: Duration::from_millis(500),
+            min_increment: Duration::from_millis(self.pace.min_increment_ms),
             http_listen: None,
             grpc_listen: None,
             health: HealthRules {
@@ -182,6 +212,11 @@ impl Plan {
             }))),
         })
     }
+}
+
+/// The master clock difficulty every frame of a simulation carries.
+pub fn master_difficulty() -> u32 {
+    (frame::DEFAULT_DIFFICULTY / DIFFICULTY_DIVISOR).max(1)
 }
 
 async fn serve_worker(port: u16) {

@@ -4,6 +4,7 @@
 
 use qnode_sim::heads::HeadLog;
 use qnode_sim::network::{Plan, SimNetwork};
+use qnode_sim::pace::Pace;
 use std::time::{Duration, Instant};
 
 /// Outside Linux's ephemeral range and clear of the other tests' ports.
@@ -20,6 +21,7 @@ async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
         degree: 2,
         seed: 1,
         frame_interval: Duration::from_secs(1),
+        pace: Pace::for_machine(PEERS, 2),
     };
     let network = SimNetwork::start(&plan).await.unwrap();
     let started = Instant::now();

@@ -2,7 +2,6 @@
 //! KZG setup, node 0 as everyone's bootstrap peer — with a live table of every node until
 //! Ctrl-C, which stops them all.
 
-use super::devnet_pace::Pace;
 use super::run::{runtime, watch_shutdown_signals};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -11,6 +10,7 @@ use nix::unistd::Pid;
 use qnode_node::clock::now_ms;
 use qnode_node::operator::status::{self, Status};
 use qnode_node::prover::kzg_setup::{self, SETUP_FILE};
+use qnode_sim::pace::Pace;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};

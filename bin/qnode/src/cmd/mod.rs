@@ -10,13 +10,13 @@ pub mod ceremony;
 pub mod completions;
 pub mod db;
 pub mod devnet;
-mod devnet_pace;
 pub mod frame;
 pub mod hash;
 pub mod init;
 pub mod proofs;
 pub mod run;
 pub mod self_test;
+pub mod sim;
 pub mod status;
 pub mod vdf;
 

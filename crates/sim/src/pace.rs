@@ -1,7 +1,8 @@
-//! How fast a devnet's nodes may go so that all of them fit on this machine. A cold
-//! discriminant search costs about 0.1 CPU-second, and every node runs one for each
-//! master frame, for each peer's report it verifies and (in its worker) for each of its
-//! own increments. So a devnet's load grows with nodes per frame and per increment, and
+//! How fast the nodes of a devnet or a simulation may go so that all of them fit on this
+//! machine. A cold discriminant search costs about 0.1 CPU-second, and every node runs one
+//! for each master frame, for each peer's report it verifies and (in its worker) for each
+//! of its own increments (in one process, nodes share the discriminant cache, so this
+//! overestimates a simulation's load: a safe side to err on). So a devnet's load grows with nodes per frame and per increment, and
 //! with nodes² per report window. Each kind of work gets a fifth of the cores; a small
 //! devnet keeps the defaults. A saturated machine is not just slow: peers' bandwidth
 //! echoes then miss their 2 s limit, and honest nodes penalise each other.

@@ -1,0 +1,75 @@
+//! `qnode sim`: a simulated network of real qnode nodes in this one process (see
+//! `crates/sim`), run for a while and summed up as one JSON object on stdout.
+
+use super::run::runtime;
+use crate::config::LogFormat;
+use crate::logging;
+use anyhow::{Context, Result};
+use clap::Args;
+use qnode_sim::network::{Plan, MAX_NODES};
+use qnode_sim::pace::Pace;
+use qnode_sim::run::{simulate, Settings};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// Nodes in all: honest ones (one of them joins halfway) and forgers.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u16).range(2..=MAX_NODES as i64))]
+    peers: u16,
+    /// The share of the peers that forge (garbage reports and frames), in percent.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=50))]
+    forgers: u8,
+    /// How long the run lasts, in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(10..=3600))]
+    seconds: u64,
+    /// Picks the topology: the same seed builds the same network.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Each node bootstraps to at most this many earlier nodes.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    degree: u16,
+    /// Node I listens on 127.0.0.1:(base + I) and its worker on base + 1000 + I: the
+    /// default keeps both above Linux's ephemeral port range (32768–60999).
+    #[arg(long, default_value_t = 61_000)]
+    base_port: u16,
+    /// Where the nodes' directories go (a fresh temporary directory, removed after, if
+    /// not given).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+impl SimArgs {
+    pub fn run(self) -> Result<ExitCode> {
+        // The nodes' logs go to stderr, filtered by QNODE_LOG (errors only by default:
+        // hundreds of nodes' routine warnings would bury the figures).
+        if std::env::var_os("QNODE_LOG").is_none() {
+            std::env::set_var("QNODE_LOG", "error");
+        }
+        logging::init(LogFormat::Text, None);
+        let temporary = tempfile::tempdir().context("creating a temporary directory")?;
+        let dir = self
+            .dir
+            .clone()
+            .unwrap_or_else(|| temporary.path().to_path_buf());
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let settings = Settings {
+            peers: usize::from(self.peers),
+            forgers_percent: self.forgers,
+            seconds: self.seconds,
+            plan: Plan {
+                dir,
+                peers: 0,
+                base_port: self.base_port,
+                degree: usize::from(self.degree),
+                seed: self.seed,
+                frame_interval: Duration::from_secs(2),
+                pace: Pace::for_machine(usize::from(self.peers), cores),
+            },
+        };
+        let report = runtime()?.block_on(simulate(&settings))?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        Ok(ExitCode::SUCCESS)
+    }
+}

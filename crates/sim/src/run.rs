@@ -1,0 +1,261 @@
+//! One simulation: honest nodes, forgers that connect to every honest node and send
+//! garbage, one honest node that joins halfway, and the figures of issue 18 at the end.
+
+use crate::forger;
+use crate::heads::{HeadLog, Propagation};
+use crate::network::{self, Plan, SimNetwork};
+use anyhow::{Context, Result};
+use qnode_p2p::{Keypair, Network, PeerId};
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the nodes are looked at: the resolution of the propagation figures.
+const SAMPLE_EVERY: Duration = Duration::from_millis(25);
+/// How often each forger sends a garbage report and frame.
+const FORGE_EVERY: Duration = Duration::from_secs(1);
+/// After the run, how long the honest heads get to settle on one frame.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Every node, honest or not, the late joiner included.
+    pub peers: usize,
+    /// The share of `peers` that forge, in percent.
+    pub forgers_percent: u8,
+    /// How long the run lasts; the late node joins halfway.
+    pub seconds: u64,
+    /// The network's layout (with `peers` honest nodes started at once; see [`simulate`]).
+    pub plan: Plan,
+}
+
+/// The run's figures, printed as one JSON object.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Every node, as asked.
+    pub peers: usize,
+    /// Of which forgers.
+    pub forgers: usize,
+    /// Time for a new frame to reach 50, 90 and 100 % of the honest nodes started at once
+    /// (sampled every 25 ms).
+    pub propagation_ms: Propagation,
+    /// Gossip copies received per message: not measured yet (gossipsub drops duplicates
+    /// before the node sees them; counting them needs its metrics), so always null.
+    pub copies_per_message: Option<f64>,
+    /// Seconds from the forgers' start until every honest node held every forger below
+    /// zero (so ignored its messages), or null if that never happened.
+    pub graylist_all_s: Option<f64>,
+    /// Honest nodes that some honest node holds below zero: must be 0.
+    pub honest_penalized: usize,
+    /// Whether every honest node had the same head at one moment after the run.
+    pub heads_agree: bool,
+    /// Seconds the late node took to reach the head the others had when it joined.
+    pub late_join_sync_s: Option<f64>,
+    /// Frames it was behind when it joined.
+    pub late_join_gap_frames: u64,
+    /// The process's resident memory at the end, per node (forgers included).
+    pub rss_kib_per_peer: u64,
+    /// The process's CPU time over the run, per node and second.
+    pub cpu_ms_per_peer_per_s: f64,
+}
+
+/// Runs one simulation; an error if the run itself failed (a node stopped).
+pub async fn simulate(settings: &Settings) -> Result<Report> {
+    let forger_count = settings.peers * usize::from(settings.forgers_percent) / 100;
+    let honest_at_start = settings
+        .peers
+        .checked_sub(forger_count + 1)
+        .filter(|&n| n >= 1)
+        .context(
+            "too few peers: the honest nodes, the late joiner and the forgers need 2 or more",
+        )?;
+    let plan = Plan {
+        peers: honest_at_start,
+        ..settings.plan.clone()
+    };
+    let cpu_before = cpu_ms()?;
+    let started = Instant::now();
+    let mut network = SimNetwork::start(&plan).await?;
+    let forgers = start_forgers(&network, forger_count).await?;
+    let forger_ids: Vec<PeerId> = forgers.iter().map(Network::local_peer_id).collect();
+    let head = Arc::new(AtomicU64::new(0));
+    let forging = tokio::spawn(forge(forgers, head.clone()));
+    let mut watch = Watch::default();
+    let half = Duration::from_secs(settings.seconds) / 2;
+    let end = Duration::from_secs(settings.seconds);
+    let mut late: Option<LateJoin> = None;
+    while started.elapsed() < end {
+        watch
+            .sample(&network, &forger_ids, started.elapsed())
+            .await?;
+        let highest = (0..network.nodes.len()).map(|i| watch.heads.head(i)).max();
+        head.store(highest.unwrap_or(0), Ordering::Relaxed);
+        if late.is_none() && started.elapsed() >= half {
+            let head = (0..network.nodes.len()).map(|i| watch.heads.head(i)).max();
+            let node = network.add_node()?;
+            late = Some(LateJoin {
+                node,
+                target: head.unwrap_or(0),
+                since: started.elapsed(),
+                synced: None,
+            });
+        }
+        if let Some(join) = &mut late {
+            if join.synced.is_none() && watch.heads.head(join.node) >= join.target {
+                join.synced = Some(started.elapsed() - join.since);
+            }
+        }
+        tokio::time::sleep(SAMPLE_EVERY).await;
+    }
+    let heads_agree = settle(&network).await;
+    // The late joiner's catching up is its own figure, not propagation.
+    let from_the_start: Vec<usize> = (0..honest_at_start).collect();
+    let report = Report {
+        peers: settings.peers,
+        forgers: forger_count,
+        propagation_ms: watch.heads.propagation(&from_the_start),
+        copies_per_message: None,
+        graylist_all_s: watch.graylisted_all.map(|d| d.as_secs_f64()),
+        honest_penalized: honest_penalized(&network),
+        heads_agree,
+        late_join_sync_s: late
+            .as_ref()
+            .and_then(|j| j.synced)
+            .map(|d| d.as_secs_f64()),
+        late_join_gap_frames: late.as_ref().map_or(0, |j| j.target),
+        rss_kib_per_peer: rss_kib()? / settings.peers as u64,
+        cpu_ms_per_peer_per_s: (cpu_ms()? - cpu_before) as f64
+            / settings.peers as f64
+            / started.elapsed().as_secs_f64(),
+    };
+    forging.abort();
+    network.stop().await?;
+    Ok(report)
+}
+
+struct LateJoin {
+    node: usize,
+    target: u64,
+    since: Duration,
+    synced: Option<Duration>,
+}
+
+#[derive(Default)]
+struct Watch {
+    heads: HeadLog,
+    graylisted_all: Option<Duration>,
+}
+
+impl Watch {
+    async fn sample(
+        &mut self,
+        network: &SimNetwork,
+        forgers: &[PeerId],
+        at: Duration,
+    ) -> Result<()> {
+        let mut all_graylisted = true;
+        for (i, node) in network.nodes.iter().enumerate() {
+            anyhow::ensure!(!node.is_finished(), "{} stopped", node.dir.display());
+            match node.context() {
+                Some(ctx) => {
+                    self.heads.sample(i, ctx.head_number().await, at);
+                    all_graylisted &= forgers.iter().all(|f| ctx.peers.score(f) < 0);
+                }
+                None => all_graylisted = false,
+            }
+        }
+        if all_graylisted && !forgers.is_empty() && self.graylisted_all.is_none() {
+            self.graylisted_all = Some(at);
+        }
+        Ok(())
+    }
+}
+
+async fn start_forgers(network: &SimNetwork, count: usize) -> Result<Vec<Network>> {
+    let everyone = (0..network.nodes.len())
+        .map(|i| network.address(i))
+        .collect::<Result<Vec<_>>>()?;
+    let mut forgers = Vec::with_capacity(count);
+    for _ in 0..count {
+        forgers.push(forger::start_as(Keypair::generate_ed25519(), everyone.clone()).await?);
+    }
+    Ok(forgers)
+}
+
+/// Each forger, every [`FORGE_EVERY`], sends a report whose proof has the wrong length
+/// and a frame on the honest `head` whose VDF output is garbage.
+async fn forge(forgers: Vec<Network>, head: Arc<AtomicU64>) {
+    loop {
+        let head = head.load(Ordering::Relaxed);
+        for network in &forgers {
+            if let (Ok(report), Ok(frame)) = (
+                forger::report(520, head),
+                forger::frame(head + 1, network::master_difficulty()),
+            ) {
+                forger::publish(network, [report, frame]).await;
+            }
+        }
+        tokio::time::sleep(FORGE_EVERY).await;
+    }
+}
+
+/// Whether the honest heads are all equal at some sample within [`SETTLE`].
+async fn settle(network: &SimNetwork) -> bool {
+    let deadline = Instant::now() + SETTLE;
+    while Instant::now() < deadline {
+        let mut heads = Vec::new();
+        for node in &network.nodes {
+            match node.context() {
+                Some(ctx) => heads.push(ctx.head_number().await),
+                None => return false,
+            }
+        }
+        if heads.windows(2).all(|w| w[0] == w[1]) {
+            return true;
+        }
+        tokio::time::sleep(SAMPLE_EVERY).await;
+    }
+    false
+}
+
+fn honest_penalized(network: &SimNetwork) -> usize {
+    let contexts: Vec<_> = network.nodes.iter().filter_map(|n| n.context()).collect();
+    network
+        .nodes
+        .iter()
+        .filter(|node| {
+            contexts
+                .iter()
+                .any(|ctx| ctx.peers.score(&node.peer_id) < 0)
+        })
+        .count()
+}
+
+/// This process's resident memory, from `/proc/self/status`.
+fn rss_kib() -> Result<u64> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc/self/status")
+}
+
+/// This process's user and system CPU time, from `/proc/self/stat` (in clock ticks of
+/// 10 ms: Linux's USER_HZ is 100 on every architecture it exports).
+fn cpu_ms() -> Result<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the command name: state is field 3, utime 14 and stime 15 (1-based).
+    let ticks = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
+    let (user, system) = ticks(14)
+        .zip(ticks(15))
+        .context("no CPU times in /proc/self/stat")?;
+    Ok((user + system) * 10)
+}
