@@ -1,5 +1,5 @@
-//! `qnode sim` as a user runs it: thirty real nodes in one process, three of them
-//! forgers, one honest node joining halfway; the JSON it prints shows the forgers scored
+//! `qnode sim` as a user runs it: twenty-four real nodes in one process, two of
+//! them forgers, one honest node joining halfway; the JSON it prints shows the forgers scored
 //! out by every honest node, no honest node penalised, and one head. (Whether the late
 //! node catches up within the run depends on the pace at this size: not asserted.)
 
@@ -10,18 +10,20 @@ mod common;
 use common::qnode;
 
 #[test]
-fn thirty_peers_with_ten_percent_forgers_score_out_every_forger_and_agree() {
+fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree() {
     let out = qnode(&[
         "sim",
         "--peers",
-        "30",
+        "24",
         "--forgers",
         "10",
         "--seconds",
         "60",
         "--seed",
         "7",
-        // Nodes on 30100–30129, workers on 31100–31129: below the ephemeral range.
+        // Nodes on 30100–30123, workers on 31100–31123: below the ephemeral range. At 50
+        // peers on two cores a few bandwidth echoes already pass their 2 s limit
+        // (docs/scale.md), so the test stays well below that.
         "--base-port",
         "30100",
     ]);
@@ -32,8 +34,8 @@ fn thirty_peers_with_ten_percent_forgers_score_out_every_forger_and_agree() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["peers"], 30, "{report}");
-    assert_eq!(report["forgers"], 3, "{report}");
+    assert_eq!(report["peers"], 24, "{report}");
+    assert_eq!(report["forgers"], 2, "{report}");
     assert!(report["graylist_all_s"].as_f64().is_some(), "{report}");
     assert_eq!(report["honest_penalized"], 0, "{report}");
     assert_eq!(report["heads_agree"], true, "{report}");

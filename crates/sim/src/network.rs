@@ -6,7 +6,7 @@ use crate::pace::Pace;
 use anyhow::{Context, Result};
 use qnode_node::node::{self, ContextObserver, NetworkSettings, NodeConfig, WorkerSource};
 use qnode_node::operator::health::HealthRules;
-use qnode_node::prover::kzg_setup;
+use qnode_node::prover::{kzg_setup, self_test};
 use qnode_node::services::challenge_proof_verifier::ReportRules;
 use qnode_node::services::context::ServiceContext;
 use qnode_p2p::PeerId;
@@ -26,6 +26,8 @@ const SHARED_SETUP: &str = "shared-setup";
 /// Node I's worker listens on the base port + this + I; so at most this many nodes.
 pub const MAX_NODES: usize = 1000;
 const WORKER_PORT_OFFSET: usize = MAX_NODES;
+/// Node 0's self-test at devnet difficulty takes a few seconds.
+const SELF_TEST_WAIT: Duration = Duration::from_secs(120);
 
 /// What to start.
 #[derive(Debug, Clone)]
@@ -91,8 +93,11 @@ impl SimNetwork {
             stop: watch::channel(false).0,
             workers: Vec::with_capacity(plan.peers),
         };
-        for _ in 0..plan.peers {
+        for i in 0..plan.peers {
             network.add_node()?;
+            if i == 0 {
+                network.first_self_test().await?;
+            }
         }
         Ok(network)
     }
@@ -109,6 +114,11 @@ impl SimNetwork {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         kzg_setup::copy_shared(&plan.dir.join(SHARED_SETUP), &dir)
             .with_context(|| format!("copying the setup to {}", dir.display()))?;
+        if let Some(first) = self.nodes.first() {
+            let report = first.dir.join(self_test::REPORT_FILE);
+            std::fs::copy(&report, dir.join(self_test::REPORT_FILE))
+                .with_context(|| format!("copying {}", report.display()))?;
+        }
         let key = qnode_p2p::load_or_create_identity(&dir)?;
         let worker = plan.port(WORKER_PORT_OFFSET + i)?;
         self.workers.push(tokio::spawn(serve_worker(worker)));
@@ -128,6 +138,26 @@ impl SimNetwork {
             task,
         });
         Ok(i)
+    }
+
+    /// Waits for node 0's self-test report. Every node measures the same machine with the
+    /// same setup, so the others start with a copy: nodes all running their self-test at
+    /// once starve each other's bandwidth echoes, and honest nodes penalise each other.
+    async fn first_self_test(&self) -> Result<()> {
+        let report = self.nodes[0].dir.join(self_test::REPORT_FILE);
+        let deadline = tokio::time::Instant::now() + SELF_TEST_WAIT;
+        while !report.exists() {
+            anyhow::ensure!(
+                !self.nodes[0].is_finished(),
+                "node 0 stopped during its self-test"
+            );
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "node 0 wrote no self-test report within {SELF_TEST_WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
     }
 
     /// The address other peers (forgers too) reach node `i` at.
