@@ -1,4 +1,4 @@
-//! Starts `peers` nodes in this process, each in its own directory under one root, with
+//! Starts nodes in this process, each in its own directory under one root, with
 //! one shared KZG setup, a data worker each (served in this process) and a bounded number
 //! of bootstrap peers picked from the nodes started before it.
 
@@ -11,9 +11,11 @@ use qnode_node::services::challenge_proof_verifier::ReportRules;
 use qnode_node::services::context::ServiceContext;
 use qnode_p2p::PeerId;
 use qnode_protocol::frame;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -34,8 +36,6 @@ const SELF_TEST_WAIT: Duration = Duration::from_secs(120);
 pub struct Plan {
     /// Node I lives in `dir/node-I`.
     pub dir: PathBuf,
-    /// How many nodes.
-    pub peers: usize,
     /// Node I listens on 127.0.0.1:(base_port + I) and its worker on
     /// 127.0.0.1:(base_port + [`MAX_NODES`] + I).
     pub base_port: u16,
@@ -55,14 +55,14 @@ pub struct SimNode {
     pub peer_id: PeerId,
     /// Its directory (key, store, setup).
     pub dir: PathBuf,
-    context: Arc<Mutex<Option<Arc<ServiceContext>>>>,
+    context: Arc<OnceLock<Arc<ServiceContext>>>,
     task: JoinHandle<Result<(), node::NodeError>>,
 }
 
 impl SimNode {
     /// Its services, once its network is up.
     pub fn context(&self) -> Option<Arc<ServiceContext>> {
-        lock(&self.context).clone()
+        self.context.get().cloned()
     }
 
     /// Whether its `run` has returned (a failure or a stop).
@@ -82,18 +82,18 @@ pub struct SimNetwork {
 }
 
 impl SimNetwork {
-    /// Prepares the shared setup, then starts the plan's nodes, each with its worker.
-    pub async fn start(plan: &Plan) -> Result<SimNetwork> {
+    /// Prepares the shared setup, then starts `peers` nodes, each with its worker.
+    pub async fn start(plan: &Plan, peers: usize) -> Result<SimNetwork> {
         let shared = plan.dir.join(SHARED_SETUP);
         kzg_setup::load(&shared, Some(SETUP_POWERS)).context("generating the shared setup")?;
         let mut network = SimNetwork {
-            nodes: Vec::with_capacity(plan.peers),
+            nodes: Vec::with_capacity(peers),
             plan: plan.clone(),
             topology: Topology::new(plan.seed),
             stop: watch::channel(false).0,
-            workers: Vec::with_capacity(plan.peers),
+            workers: Vec::with_capacity(peers),
         };
-        for i in 0..plan.peers {
+        for i in 0..peers {
             network.add_node()?;
             if i == 0 {
                 network.first_self_test().await?;
@@ -128,7 +128,7 @@ impl SimNetwork {
             .into_iter()
             .map(|j| plan.address(j, &self.nodes[j].peer_id))
             .collect::<Result<Vec<_>>>()?;
-        let context = Arc::new(Mutex::new(None));
+        let context = Arc::new(OnceLock::new());
         let config = plan.node_config(i, dir.clone(), worker, bootstrap, &context)?;
         let task = tokio::spawn(node::run(config, self.stop.subscribe()));
         self.nodes.push(SimNode {
@@ -201,7 +201,7 @@ impl Plan {
         dir: PathBuf,
         worker: u16,
         bootstrap: Vec<qnode_p2p::Multiaddr>,
-        context: &Arc<Mutex<Option<Arc<ServiceContext>>>>,
+        context: &Arc<OnceLock<Arc<ServiceContext>>>,
     ) -> Result<NodeConfig> {
         let slot = context.clone();
         let listen = format!("/ip4/127.0.0.1/tcp/{}", self.port(i)?);
@@ -238,7 +238,8 @@ impl Plan {
             warnings: Arc::default(),
             new_identity: false,
             observer: Some(ContextObserver(Arc::new(move |ctx| {
-                *lock(&slot) = Some(ctx);
+                // A node's network comes up once per run.
+                let _ = slot.set(ctx);
             }))),
         })
     }
@@ -260,37 +261,18 @@ async fn serve_worker(port: u16) {
     }
 }
 
-/// Seeded choice of bootstrap peers (xorshift: reproducible without a dependency).
-struct Topology(u64);
+/// Seeded choice of bootstrap peers.
+struct Topology(StdRng);
 
 impl Topology {
     fn new(seed: u64) -> Topology {
-        Topology(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        Topology(StdRng::seed_from_u64(seed))
     }
 
     /// Up to `degree` distinct nodes among `0..i`.
     fn pick(&mut self, i: usize, degree: usize) -> Vec<usize> {
-        let mut picked: Vec<usize> = Vec::new();
-        while picked.len() < degree.min(i) {
-            let j = (self.next() % i as u64) as usize;
-            if !picked.contains(&j) {
-                picked.push(j);
-            }
-        }
-        picked
+        rand::seq::index::sample(&mut self.0, i, degree.min(i)).into_vec()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Holds only a finished value; a panic elsewhere cannot leave it torn.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

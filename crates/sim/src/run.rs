@@ -27,7 +27,7 @@ pub struct Settings {
     pub forgers_percent: u8,
     /// How long the run lasts; the late node joins halfway.
     pub seconds: u64,
-    /// The network's layout (with `peers` honest nodes started at once; see [`simulate`]).
+    /// The network's layout.
     pub plan: Plan,
 }
 
@@ -71,13 +71,9 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
         .context(
             "too few peers: the honest nodes, the late joiner and the forgers need 2 or more",
         )?;
-    let plan = Plan {
-        peers: honest_at_start,
-        ..settings.plan.clone()
-    };
     let cpu_before = cpu_ms()?;
     let started = Instant::now();
-    let mut network = SimNetwork::start(&plan).await?;
+    let mut network = SimNetwork::start(&settings.plan, honest_at_start).await?;
     let forgers = start_forgers(&network, forger_count).await?;
     let forger_ids: Vec<PeerId> = forgers.iter().map(Network::local_peer_id).collect();
     let head = Arc::new(AtomicU64::new(0));
@@ -90,14 +86,16 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
         watch
             .sample(&network, &forger_ids, started.elapsed())
             .await?;
-        let highest = (0..network.nodes.len()).map(|i| watch.heads.head(i)).max();
-        head.store(highest.unwrap_or(0), Ordering::Relaxed);
+        let highest = (0..network.nodes.len())
+            .map(|i| watch.heads.head(i))
+            .max()
+            .unwrap_or(0);
+        head.store(highest, Ordering::Relaxed);
         if late.is_none() && started.elapsed() >= half {
-            let head = (0..network.nodes.len()).map(|i| watch.heads.head(i)).max();
             let node = network.add_node()?;
             late = Some(LateJoin {
                 node,
-                target: head.unwrap_or(0),
+                target: highest,
                 since: started.elapsed(),
                 synced: None,
             });

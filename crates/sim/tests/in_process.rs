@@ -16,14 +16,13 @@ async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
     let dir = tempfile::tempdir().unwrap();
     let plan = Plan {
         dir: dir.path().to_path_buf(),
-        peers: PEERS,
         base_port: BASE_PORT,
         degree: 2,
         seed: 1,
         frame_interval: Duration::from_secs(1),
         pace: Pace::for_machine(PEERS, 2),
     };
-    let network = SimNetwork::start(&plan).await.unwrap();
+    let network = SimNetwork::start(&plan, PEERS).await.unwrap();
     let started = Instant::now();
     let mut log = HeadLog::default();
     let heads = loop {

@@ -3,12 +3,12 @@
 //! smallest probable prime `n + M·i`, negated.
 //!
 //! Candidates are tested in the same order as the original, with GMP's own primality
-//! test, so the same prime comes out; a base-2 Fermat test on OpenSSL's faster
-//! arithmetic first throws out the composites GMP would throw out (`fermat`). We sieve deeper (primes below 2^20 instead of 2^16):
-//! that only drops candidates with a small factor, which the primality test would reject
-//! anyway, and saves about a fifth of the expensive tests (`sieve`). The survivors are tested on
-//! every core at once, and the smallest one found prime wins, so the result does not
-//! depend on which thread finishes first.
+//! test, so the same prime comes out; a base-2 Fermat test on OpenSSL's faster arithmetic
+//! first throws out the composites GMP would throw out (`fermat`). We sieve deeper (primes
+//! below 2^20 instead of 2^16, `sieve`): that only drops candidates with a small factor,
+//! which the primality test would reject anyway, and saves about a fifth of the expensive
+//! tests. The survivors are tested on every core at once, and the smallest one found prime
+//! wins, so the result does not depend on which thread finishes first.
 
 use crate::fermat::FermatBase2;
 use crate::sieve::mark_small_factors;

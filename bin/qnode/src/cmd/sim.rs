@@ -60,7 +60,6 @@ impl SimArgs {
             seconds: self.seconds,
             plan: Plan {
                 dir,
-                peers: 0,
                 base_port: self.base_port,
                 degree: usize::from(self.degree),
                 seed: self.seed,
