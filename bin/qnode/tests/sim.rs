@@ -1,13 +1,15 @@
 //! `qnode sim` as a user runs it: twenty-four real nodes in one process, two of
 //! them forgers, one honest node joining halfway; the JSON it prints shows the forgers scored
 //! out by every honest node, no honest node penalised, and one head. (Whether the late
-//! node catches up within the run depends on the pace at this size: not asserted.)
+//! node catches up within the run depends on the pace at this size: not asserted.) And
+//! Ctrl-C: the run stops and removes its temporary directory.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
 
-use common::qnode;
+use common::{qnode, quiet, signal, wait_for};
+use std::time::Duration;
 
 #[test]
 fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree() {
@@ -45,9 +47,43 @@ fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree()
         all["p50"].as_f64().unwrap() <= all["p99"].as_f64().unwrap(),
         "{report}"
     );
+    // Every honest node received gossip, and each message at least once.
+    assert!(
+        report["copies_per_message"].as_f64().unwrap() >= 1.0,
+        "{report}"
+    );
     assert!(report["rss_kib_per_peer"].as_u64().unwrap() > 0, "{report}");
     assert!(
         report["cpu_ms_per_peer_per_s"].as_f64().unwrap() > 0.0,
         "{report}"
     );
+}
+
+#[test]
+fn an_interrupted_sim_stops_and_leaves_no_directory_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Nodes on 30200–30202, workers on 31200–31202.
+    let mut sim = quiet(|c| {
+        c.args([
+            "sim",
+            "--peers",
+            "3",
+            "--seconds",
+            "600",
+            "--base-port",
+            "30200",
+        ])
+        .env("TMPDIR", tmp.path())
+    });
+    let entries = || std::fs::read_dir(tmp.path()).unwrap().count();
+    wait_for(Duration::from_secs(60), "the nodes' directory", || {
+        (entries() > 0).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    signal("INT", sim.0.id());
+    let status = wait_for(Duration::from_secs(30), "the sim to stop", || {
+        sim.0.try_wait().unwrap()
+    });
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(entries(), 0, "the temporary directory is removed");
 }

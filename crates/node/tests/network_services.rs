@@ -7,7 +7,7 @@
 use prost::Message;
 use qnode_node::operator::metrics::Metrics;
 use qnode_node::services::challenge_proof_verifier::{
-    self, ReportHandler, ReportOutcome, ReportRules, VerifyJob,
+    self, ReportHandler, ReportOutcome, ReportRules, VerifyJob, Verifying,
 };
 use qnode_node::services::channel_listener::ChannelListener;
 use qnode_node::services::context::ServiceContext;
@@ -74,6 +74,7 @@ fn handler(
         rules,
         verify,
         bandwidth,
+        verifying: Verifying::default(),
     };
     (handler, jobs)
 }
@@ -152,9 +153,27 @@ async fn a_known_peer_past_the_window_is_queued_with_its_own_challenge() {
         rules.handle(peer, later.clone()).await,
         ReportOutcome::Queued
     );
-    let full = rules.handle(peer, later).await;
+    // Its next report, while the first waits, queues nothing more.
+    assert_eq!(
+        rules.handle(peer, later.clone()).await,
+        ReportOutcome::AlreadyQueued
+    );
+    let other = PeerId::random();
+    rules.handle(other, report(520, 8, big_memory())).await;
+    let full = rules.handle(other, later.clone()).await;
     assert_eq!(full, ReportOutcome::QueueFull, "bounded queue");
+    assert_eq!(
+        rules.handle(other, later.clone()).await,
+        ReportOutcome::QueueFull,
+        "a report the full queue dropped does not count as waiting"
+    );
     let job = jobs.recv().await.unwrap();
+    rules.verifying.finish(&peer);
+    assert_eq!(
+        rules.handle(peer, later).await,
+        ReportOutcome::Queued,
+        "once decided, the next report past the window is verified"
+    );
     assert_eq!(job.challenge, [peer.to_bytes(), vec![9; 74]].concat());
     assert_eq!((job.core, job.increment, job.output.len()), (2, 12, 516));
     assert_eq!(ctx.peers.get(&peer).unwrap().head_frame, 55);

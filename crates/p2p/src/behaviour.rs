@@ -1,11 +1,13 @@
 //! The swarm's protocols and their settings: gossipsub with the original's peer-score
 //! thresholds, identify, Kademlia, and the direct channel as request/response.
 
+use crate::gossip_metrics::GossipMetrics;
 use crate::wire::{DirectRequest, DirectResponse, NetworkError};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{gossipsub, identify, kad, noise, tcp, yamux, StreamProtocol, Swarm};
+use prometheus_client::registry::Registry;
 use std::time::Duration;
 
 /// The largest validation message (the 1 MiB bandwidth echo and some room).
@@ -76,7 +78,7 @@ fn score_params() -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds
     (params, thresholds)
 }
 
-fn gossipsub(key: &Keypair) -> Result<gossipsub::Behaviour, NetworkError> {
+fn gossipsub(key: &Keypair, registry: &mut Registry) -> Result<gossipsub::Behaviour, NetworkError> {
     let config = gossipsub::ConfigBuilder::default()
         .validation_mode(gossipsub::ValidationMode::Strict)
         // The node checks every message before it is forwarded.
@@ -85,17 +87,24 @@ fn gossipsub(key: &Keypair) -> Result<gossipsub::Behaviour, NetworkError> {
         .heartbeat_interval(Duration::from_secs(1))
         .build()
         .map_err(NetworkError::setup)?;
+    let (params, thresholds) = score_params();
+    let mut metrics = gossipsub::MetricsConfig::default();
+    metrics.buckets_using_scoring_thresholds(&thresholds);
     let mut behaviour =
         gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
-            .map_err(NetworkError::setup)?;
-    let (params, thresholds) = score_params();
+            .map_err(NetworkError::setup)?
+            .with_metrics(registry, metrics);
     behaviour
         .with_peer_score(params, thresholds)
         .map_err(NetworkError::setup)?;
     Ok(behaviour)
 }
 
-fn behaviour(key: &Keypair, network: u8) -> Result<Behaviour, NetworkError> {
+fn behaviour(
+    key: &Keypair,
+    network: u8,
+    registry: &mut Registry,
+) -> Result<Behaviour, NetworkError> {
     let peer_id = key.public().to_peer_id();
     let mut kad_config = kad::Config::new(stream_protocol(network, "kad/1.0.0")?);
     kad_config.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
@@ -107,7 +116,7 @@ fn behaviour(key: &Keypair, network: u8) -> Result<Behaviour, NetworkError> {
         .set_request_size_maximum(MAX_VALIDATION_BYTES as u64 + 64)
         .set_response_size_maximum(MAX_VALIDATION_BYTES as u64 + 64);
     Ok(Behaviour {
-        gossipsub: gossipsub(key)?,
+        gossipsub: gossipsub(key, registry)?,
         identify: identify::Behaviour::new(identify::Config::new(
             identify_version(network),
             key.public(),
@@ -126,10 +135,15 @@ fn behaviour(key: &Keypair, network: u8) -> Result<Behaviour, NetworkError> {
     })
 }
 
-/// A swarm on TCP (noise, yamux) and QUIC with `network`'s protocols.
-pub(crate) fn build_swarm(key: Keypair, network: u8) -> Result<Swarm<Behaviour>, NetworkError> {
-    let behaviour = behaviour(&key, network)?;
-    Ok(libp2p::SwarmBuilder::with_existing_identity(key)
+/// A swarm on TCP (noise, yamux) and QUIC with `network`'s protocols, and what its
+/// gossipsub counts.
+pub(crate) fn build_swarm(
+    key: Keypair,
+    network: u8,
+) -> Result<(Swarm<Behaviour>, GossipMetrics), NetworkError> {
+    let mut registry = Registry::default();
+    let behaviour = behaviour(&key, network, &mut registry)?;
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(
             tcp::Config::default().nodelay(true),
@@ -141,5 +155,6 @@ pub(crate) fn build_swarm(key: Keypair, network: u8) -> Result<Swarm<Behaviour>,
         .with_behaviour(|_| behaviour)
         .map_err(NetworkError::setup)?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build())
+        .build();
+    Ok((swarm, GossipMetrics::new(registry)))
 }

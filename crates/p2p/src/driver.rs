@@ -5,6 +5,7 @@
 
 use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
 use crate::rate_limit::RateLimiter;
+use crate::trim::Trimmer;
 use crate::wire::{
     topic_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
     GossipMessage, NetworkConfig, NetworkError, Reply, Verdict,
@@ -18,8 +19,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Kademlia discoveries are dialled while we have fewer connected peers than this.
-const MAX_DIALED_PEERS: usize = 64;
 /// How often absent bootstrap peers are redialled.
 const MAINTAIN_EVERY: Duration = Duration::from_secs(3);
 
@@ -31,6 +30,9 @@ pub(crate) struct Driver {
     gossip_limit: RateLimiter,
     direct_limit: RateLimiter,
     bootstrap: Vec<(PeerId, Multiaddr)>,
+    /// Kademlia discoveries are dialled while fewer peers than this are connected.
+    peer_target: usize,
+    trimmer: Trimmer,
     events: mpsc::Sender<Event>,
     /// Remote address of every open connection, for the node API.
     connections: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
@@ -56,6 +58,8 @@ impl Driver {
             gossip_limit: RateLimiter::new(config.gossip_rate),
             direct_limit: RateLimiter::new(config.direct_rate),
             bootstrap,
+            peer_target: config.peer_target,
+            trimmer: Trimmer::new(config.peer_target),
             events,
             connections: HashMap::new(),
             identified: HashSet::new(),
@@ -77,18 +81,45 @@ impl Driver {
         }
     }
 
-    /// Redials bootstrap peers we are not connected to, and forgets idle rate buckets.
+    /// Redials absent bootstrap peers while we have fewer peers than the target, trims
+    /// connections far over it, and forgets idle rate buckets. A bootstrap peer is a way
+    /// in, not a lifelong link: redialling it while we have enough peers would give a
+    /// bootstrap node of a large network a connection from every node, which it could
+    /// never trim.
     fn maintain(&mut self) {
+        let short_of_peers = self.connections.len() < self.peer_target;
         for (peer, address) in &self.bootstrap {
-            if !self.swarm.is_connected(peer) {
+            if short_of_peers && !self.swarm.is_connected(peer) {
                 if let Err(e) = self.swarm.dial(address.clone()) {
                     tracing::debug!(%peer, "dialling bootstrap peer: {e}");
                 }
             }
         }
         let now = Instant::now();
+        self.trim(now);
         self.gossip_limit.forget_idle(now);
         self.direct_limit.forget_idle(now);
+    }
+
+    /// Disconnects the peers the trimmer picks, sparing bootstrap peers and the gossip
+    /// mesh (those carry our messages) and any peer with a direct request in flight.
+    fn trim(&mut self, now: Instant) {
+        let gossip = &self.swarm.behaviour().gossipsub;
+        let protected: HashSet<PeerId> = self
+            .bootstrap
+            .iter()
+            .map(|(peer, _)| *peer)
+            .chain(gossip.all_mesh_peers().copied())
+            .collect();
+        let excess = self.trimmer.excess(
+            &protected,
+            |peer| gossip.peer_score(peer).unwrap_or(0.0),
+            now,
+        );
+        for peer in excess {
+            tracing::debug!(%peer, "over the peer target: disconnecting");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
     }
 
     fn emit(&self, event: Event) -> bool {
@@ -114,6 +145,7 @@ impl Driver {
                 let _ = done.send(self.swarm.dial(address).map_err(NetworkError::operation));
             }
             Command::Direct(peer, kind, body, done) => {
+                self.trimmer.request_sent(peer);
                 let id = behaviour
                     .direct
                     .send_request(&peer, DirectRequest { kind, body });
@@ -171,6 +203,7 @@ impl Driver {
                     .entry(peer_id)
                     .or_default()
                     .insert(connection_id, endpoint.get_remote_address().clone());
+                self.trimmer.connected(peer_id, Instant::now());
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -183,6 +216,7 @@ impl Driver {
                 }
                 if num_established == 0 {
                     self.connections.remove(&peer_id);
+                    self.trimmer.disconnected(&peer_id);
                     if self.identified.remove(&peer_id) {
                         self.emit(Event::Disconnected(peer_id));
                     }
@@ -201,7 +235,7 @@ impl Driver {
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
             })) if !self.swarm.is_connected(&peer)
-                && self.swarm.connected_peers().count() < MAX_DIALED_PEERS =>
+                && self.swarm.connected_peers().count() < self.peer_target =>
             {
                 let _ = self.swarm.dial(peer);
             }
@@ -289,6 +323,7 @@ impl Driver {
                     tracing::debug!(%peer, "direct request over the rate limit, not answered");
                     return;
                 }
+                self.trimmer.request_received(peer, Instant::now());
                 if let Some(answer) = self.handler.handle(peer, request.kind, &request.body) {
                     let _ = self
                         .swarm
@@ -298,6 +333,7 @@ impl Driver {
                 }
             }
             request_response::Event::Message {
+                peer,
                 message:
                     request_response::Message::Response {
                         request_id,
@@ -305,15 +341,25 @@ impl Driver {
                     },
                 ..
             } => {
+                self.trimmer.request_done(&peer);
                 if let Some(done) = self.pending.remove(&request_id) {
                     let _ = done.send(Ok(response.0));
                 }
             }
             request_response::Event::OutboundFailure {
-                request_id, error, ..
+                peer,
+                request_id,
+                error,
+                ..
             } => {
+                self.trimmer.request_done(&peer);
                 if let Some(done) = self.pending.remove(&request_id) {
-                    let _ = done.send(Err(NetworkError::operation(error)));
+                    let _ = done.send(Err(match error {
+                        request_response::OutboundFailure::ConnectionClosed => {
+                            NetworkError::ConnectionClosed
+                        }
+                        error => NetworkError::operation(error),
+                    }));
                 }
             }
             _ => {}

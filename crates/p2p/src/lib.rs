@@ -7,7 +7,9 @@
 //!   and in identify's protocol version; a peer that announces another is disconnected
 //!   and never reported to the node, and a bootstrap peer of another network is dropped.
 //! - Discovery: Kademlia (`/quilibrium/<network>/kad/1.0.0`, every node a server) seeded
-//!   with bootstrap peers, which are redialled while away; what it finds is dialled.
+//!   with bootstrap peers; while the node has fewer peers than its target, absent
+//!   bootstrap peers are redialled and what Kademlia finds is dialled. Connections far
+//!   over the target are trimmed, as the original's connection manager does.
 //! - Gossip: gossipsub, one topic per filter named `quilibrium/bitmask/<hex>` of the
 //!   network byte and the filter (the original's BlossomSub bitmask), signed messages,
 //!   forwarded only after the node's verdict, with the original's peer-score thresholds on
@@ -18,15 +20,18 @@
 
 mod behaviour;
 mod driver;
+mod gossip_metrics;
 mod identity;
 mod network;
 mod rate_limit;
+mod trim;
 mod wire;
 
 pub use behaviour::{
     APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES,
     PUBLISH_THRESHOLD, REQUEST_TIMEOUT,
 };
+pub use gossip_metrics::GossipReceipts;
 pub use identity::{
     create_identity, load_identity, load_or_create_identity, save_identity, IDENTITY_FILE,
 };
@@ -36,5 +41,5 @@ pub use network::{bootstrap_peer, BoundSwarm, Network};
 pub use rate_limit::Rate;
 pub use wire::{
     topic_for, ConnectedPeer, DirectHandler, DirectKind, Event, GossipMessage, NetworkConfig,
-    NetworkError, Verdict,
+    NetworkError, Verdict, DEFAULT_PEER_TARGET,
 };

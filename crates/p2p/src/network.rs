@@ -3,6 +3,7 @@
 
 use crate::behaviour::{build_swarm, Behaviour, MAX_VALIDATION_BYTES};
 use crate::driver::Driver;
+use crate::gossip_metrics::{GossipMetrics, GossipReceipts};
 use crate::wire::{
     Command, ConnectedPeer, DirectKind, Event, GossipMessage, NetworkConfig, NetworkError, Reply,
     Verdict,
@@ -22,6 +23,7 @@ pub struct Network {
     commands: mpsc::Sender<Command>,
     local_peer_id: PeerId,
     listening: Vec<Multiaddr>,
+    gossip_metrics: GossipMetrics,
 }
 
 /// The peer id a bootstrap address ends with.
@@ -40,6 +42,7 @@ const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// find a taken port before it writes anything; serving needs what it writes (the store).
 pub struct BoundSwarm {
     swarm: Swarm<Behaviour>,
+    gossip_metrics: GossipMetrics,
     network: u8,
     listening: Vec<Multiaddr>,
 }
@@ -77,6 +80,7 @@ impl BoundSwarm {
                 commands,
                 local_peer_id,
                 listening: self.listening,
+                gossip_metrics: self.gossip_metrics,
             },
             event_rx,
         ))
@@ -101,7 +105,7 @@ impl Network {
         network: u8,
         listen: &[Multiaddr],
     ) -> Result<BoundSwarm, NetworkError> {
-        let mut swarm = build_swarm(key, network)?;
+        let (mut swarm, gossip_metrics) = build_swarm(key, network)?;
         let mut waiting = HashSet::new();
         for address in listen {
             let id = swarm.listen_on(address.clone()).map_err(|e| {
@@ -146,6 +150,7 @@ impl Network {
         started.map_err(|_| NetworkError::setup("listening did not start within 10 s"))??;
         Ok(BoundSwarm {
             swarm,
+            gossip_metrics,
             network,
             listening,
         })
@@ -159,6 +164,11 @@ impl Network {
     /// The addresses the swarm listens on (ports resolved), without `/p2p/…`.
     pub fn listening(&self) -> &[Multiaddr] {
         &self.listening
+    }
+
+    /// Gossip messages received since start, every copy and the distinct ones.
+    pub fn gossip_receipts(&self) -> GossipReceipts {
+        self.gossip_metrics.receipts()
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, NetworkError> {

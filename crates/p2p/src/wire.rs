@@ -37,6 +37,10 @@ pub enum NetworkError {
     /// Publishing, dialing or a request failed.
     #[error("network: {0}")]
     Operation(#[source] BoxError),
+    /// A direct request lost its connection before the answer came: one side closed it
+    /// (for example trimming its peers), which says nothing about the peer's honesty.
+    #[error("the connection closed before the answer came")]
+    ConnectionClosed,
     /// The network task has stopped.
     #[error("the network task has stopped")]
     Stopped,
@@ -91,7 +95,8 @@ pub struct NetworkConfig {
     pub network: u8,
     /// Addresses to listen on (`/ip4/…/tcp/…`, `/ip4/…/udp/…/quic-v1`).
     pub listen: Vec<Multiaddr>,
-    /// Peers to join through, each ending in `/p2p/<peer id>`; redialled while away.
+    /// Peers to join through, each ending in `/p2p/<peer id>`; redialled while away and
+    /// the node has fewer peers than its target.
     pub bootstrap: Vec<Multiaddr>,
     /// Serves the direct channel.
     pub handler: Arc<dyn DirectHandler>,
@@ -99,7 +104,17 @@ pub struct NetworkConfig {
     pub gossip_rate: Rate,
     /// Direct requests served per peer.
     pub direct_rate: Rate,
+    /// Peers Kademlia finds are dialled while fewer than this many are connected. Peers
+    /// that dial us are accepted, but above a quarter over the target the lowest-scored
+    /// are disconnected again (never bootstrap peers, the gossip mesh, new connections or
+    /// one with a direct request in flight).
+    pub peer_target: usize,
 }
+
+/// The default [`NetworkConfig::peer_target`]: enough for every node of a 20-node devnet
+/// to see all the others; a network larger than that stays at this degree plus the peers
+/// that dial in.
+pub const DEFAULT_PEER_TARGET: usize = 64;
 
 impl NetworkConfig {
     /// Listening on `listen` with the default rates and no bootstrap peers.
@@ -117,6 +132,7 @@ impl NetworkConfig {
                 burst: 8.0,
                 per_second: 2.0,
             },
+            peer_target: DEFAULT_PEER_TARGET,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Real swarms on 127.0.0.1: identity persistence, gossip on a filter's topic (forwarded
 //! only when accepted), the 1 MiB direct echo over TCP and QUIC, discovery through a
-//! bootstrap peer, scores, and networks kept apart.
+//! bootstrap peer, scores, networks kept apart, and
+//! gossipsub's count of the copies received.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -247,4 +248,36 @@ async fn nodes_of_two_networks_share_no_peer_gossip_or_request() {
     // Two redial periods have passed: a dropped bootstrap peer stays unconnected.
     let open = stranger.connected().await.unwrap();
     assert!(open.is_empty(), "the stranger is still connected: {open:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_receipts_count_every_copy_and_each_message_once() {
+    let (a, _a_events) = node(vec![]).await;
+    let (b, mut b_events) = node(vec![address(&a, false)]).await;
+    let (c, mut c_events) = node(vec![address(&a, false), address(&b, false)]).await;
+    for n in [&a, &b, &c] {
+        n.subscribe(FILTER).await.unwrap();
+    }
+    let ids = [a.local_peer_id(), b.local_peer_id(), c.local_peer_id()];
+    wait_for_mesh(&a, &[ids[1], ids[2]]).await;
+    wait_for_mesh(&b, &[ids[0], ids[2]]).await;
+    wait_for_mesh(&c, &[ids[0], ids[1]]).await;
+    a.publish(FILTER, b"one frame".to_vec()).await.unwrap();
+    let at_b = next_gossip(&mut b_events, Duration::from_secs(10))
+        .await
+        .unwrap();
+    next_gossip(&mut c_events, Duration::from_secs(10))
+        .await
+        .unwrap();
+    // B accepts and forwards to C, which already has A's copy: C counts two copies of one
+    // message. C has not accepted it, so B has only A's.
+    b.judge(at_b, Verdict::Accept).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let receipts = |copies| qnode_p2p::GossipReceipts { copies, unique: 1 };
+    while c.gossip_receipts() != receipts(2) {
+        assert!(Instant::now() < deadline, "C {:?}", c.gossip_receipts());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.gossip_receipts(), receipts(1));
+    assert_eq!(a.gossip_receipts().unique, 0, "the author receives nothing");
 }

@@ -39,7 +39,8 @@ pub struct Plan {
     /// Node I listens on 127.0.0.1:(base_port + I) and its worker on
     /// 127.0.0.1:(base_port + [`MAX_NODES`] + I).
     pub base_port: u16,
-    /// Each node bootstraps to at most this many of the nodes started before it.
+    /// Each node bootstraps to at most this many of the nodes started before it, and
+    /// dials the peers it discovers up to twice this many.
     pub degree: usize,
     /// Picks the bootstrap peers: the same seed builds the same topology.
     pub seed: u64,
@@ -82,7 +83,12 @@ pub struct SimNetwork {
 }
 
 impl SimNetwork {
-    /// Prepares the shared setup, then starts `peers` nodes, each with its worker.
+    /// Prepares the shared setup, then starts `peers` nodes, each with its worker, spread
+    /// evenly over one increment period. Nodes started at one moment prove in step: each
+    /// node's reports would reach every other at the same moment, and the burst of
+    /// verifications (every node checking every other's report, all on this machine's
+    /// cores) stalled the whole process for 3–4 s at 50 nodes, failing bandwidth echoes.
+    /// A real network's nodes do not start in step, so their reports are spread too.
     pub async fn start(plan: &Plan, peers: usize) -> Result<SimNetwork> {
         let shared = plan.dir.join(SHARED_SETUP);
         kzg_setup::load(&shared, Some(SETUP_POWERS)).context("generating the shared setup")?;
@@ -93,11 +99,13 @@ impl SimNetwork {
             stop: watch::channel(false).0,
             workers: Vec::with_capacity(peers),
         };
+        let stagger = Duration::from_millis(plan.pace.min_increment_ms) / peers.max(1) as u32;
         for i in 0..peers {
             network.add_node()?;
             if i == 0 {
                 network.first_self_test().await?;
             }
+            tokio::time::sleep(stagger).await;
         }
         Ok(network)
     }
@@ -160,6 +168,22 @@ impl SimNetwork {
         Ok(())
     }
 
+    /// An error if a node or a worker has stopped: the run would then measure a broken
+    /// network.
+    pub fn check(&self) -> Result<()> {
+        for node in &self.nodes {
+            anyhow::ensure!(!node.is_finished(), "{} stopped", node.dir.display());
+        }
+        for (i, worker) in self.workers.iter().enumerate() {
+            anyhow::ensure!(
+                !worker.is_finished(),
+                "the worker of node {i} stopped (is port {} taken?)",
+                self.plan.port(WORKER_PORT_OFFSET + i)?
+            );
+        }
+        Ok(())
+    }
+
     /// The address other peers (forgers too) reach node `i` at.
     pub fn address(&self, i: usize) -> Result<qnode_p2p::Multiaddr> {
         self.plan.address(i, &self.nodes[i].peer_id)
@@ -183,6 +207,13 @@ impl SimNetwork {
 }
 
 impl Plan {
+    /// Peers found through Kademlia are dialled up to twice the bootstrap degree, so a
+    /// node's degree stays bounded however many nodes there are, as in a real network.
+    /// (Peers that dial in are accepted; so the forgers, which dial everyone, add theirs.)
+    fn peer_target(&self) -> usize {
+        2 * self.degree
+    }
+
     fn port(&self, offset: usize) -> Result<u16> {
         u16::try_from(usize::from(self.base_port) + offset)
             .context("the plan's ports run past 65535: lower --base-port or --peers")
@@ -226,6 +257,7 @@ impl Plan {
                     min_cores: 1,
                     min_memory: 0,
                 },
+                peer_target: self.peer_target(),
             },
             min_increment: Duration::from_millis(self.pace.min_increment_ms),
             http_listen: None,

@@ -41,8 +41,9 @@ pub struct Report {
     /// Time for a new frame to reach 50, 90 and 100 % of the honest nodes started at once
     /// (sampled every 25 ms).
     pub propagation_ms: Propagation,
-    /// Gossip copies received per message: not measured yet (gossipsub drops duplicates
-    /// before the node sees them; counting them needs its metrics), so always null.
+    /// Gossip copies an honest node received per distinct message, over the run (from
+    /// gossipsub's own counts: it drops duplicates before the node sees them); null if
+    /// no message arrived.
     pub copies_per_message: Option<f64>,
     /// Seconds from the forgers' start until every honest node held every forger below
     /// zero (so ignored its messages), or null if that never happened.
@@ -55,10 +56,22 @@ pub struct Report {
     pub late_join_sync_s: Option<f64>,
     /// Frames it was behind when it joined.
     pub late_join_gap_frames: u64,
+    /// Connected peers of each honest node at the end (forgers included): the layout's
+    /// degree.
+    pub degree: Degree,
     /// The process's resident memory at the end, per node (forgers included).
     pub rss_kib_per_peer: u64,
     /// The process's CPU time over the run, per node and second.
     pub cpu_ms_per_peer_per_s: f64,
+}
+
+/// The mean and the largest number of peers an honest node is connected to.
+#[derive(Debug, Default, Serialize)]
+pub struct Degree {
+    /// Mean over the honest nodes.
+    pub mean: f64,
+    /// The best-connected honest node's.
+    pub max: usize,
 }
 
 /// Runs one simulation; an error if the run itself failed (a node stopped).
@@ -75,6 +88,7 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
     let started = Instant::now();
     let mut network = SimNetwork::start(&settings.plan, honest_at_start).await?;
     let forgers = start_forgers(&network, forger_count).await?;
+    let forging_since = started.elapsed();
     let forger_ids: Vec<PeerId> = forgers.iter().map(Network::local_peer_id).collect();
     let head = Arc::new(AtomicU64::new(0));
     let forging = tokio::spawn(forge(forgers, head.clone()));
@@ -114,8 +128,11 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
         peers: settings.peers,
         forgers: forger_count,
         propagation_ms: watch.heads.propagation(&from_the_start),
-        copies_per_message: None,
-        graylist_all_s: watch.graylisted_all.map(|d| d.as_secs_f64()),
+        copies_per_message: copies_per_message(&network),
+        degree: degree(&network).await,
+        graylist_all_s: watch
+            .graylisted_all
+            .map(|at| at.saturating_sub(forging_since).as_secs_f64()),
         honest_penalized: honest_penalized(&network),
         heads_agree,
         late_join_sync_s: late
@@ -153,9 +170,9 @@ impl Watch {
         forgers: &[PeerId],
         at: Duration,
     ) -> Result<()> {
+        network.check()?;
         let mut all_graylisted = true;
         for (i, node) in network.nodes.iter().enumerate() {
-            anyhow::ensure!(!node.is_finished(), "{} stopped", node.dir.display());
             match node.context() {
                 Some(ctx) => {
                     self.heads.sample(i, ctx.head_number().await, at);
@@ -216,6 +233,27 @@ async fn settle(network: &SimNetwork) -> bool {
         tokio::time::sleep(SAMPLE_EVERY).await;
     }
     false
+}
+
+fn copies_per_message(network: &SimNetwork) -> Option<f64> {
+    let (copies, unique) = network
+        .nodes
+        .iter()
+        .filter_map(|n| n.context())
+        .map(|ctx| ctx.network.gossip_receipts())
+        .fold((0, 0), |(c, u), r| (c + r.copies, u + r.unique));
+    (unique > 0).then(|| copies as f64 / unique as f64)
+}
+
+async fn degree(network: &SimNetwork) -> Degree {
+    let mut counts = Vec::new();
+    for ctx in network.nodes.iter().filter_map(|n| n.context()) {
+        counts.push(ctx.network.connected().await.map_or(0, |peers| peers.len()));
+    }
+    Degree {
+        mean: counts.iter().sum::<usize>() as f64 / counts.len().max(1) as f64,
+        max: counts.iter().copied().max().unwrap_or(0),
+    }
 }
 
 fn honest_penalized(network: &SimNetwork) -> usize {

@@ -17,7 +17,7 @@ use rug::{Assign, Integer};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Bits of |d|.
 pub const DISCRIMINANT_BITS: u32 = 2048;
@@ -93,39 +93,45 @@ pub(crate) fn search_threads() -> usize {
 
 /// Memoised [`create_discriminant`]: verification recomputes the discriminant of the same
 /// challenge often (a frame and its re-broadcasts, a report and its retries), and the
-/// prime search dominates verification time.
+/// prime search dominates verification time. A seed is searched once even when many
+/// callers ask at the same moment: the first searches, the others wait for its answer.
+/// (The simulation's fifty nodes, each checking a new frame within the same few
+/// milliseconds, used to run fifty identical searches and stall the process for seconds.)
 pub fn discriminant_cached(seed: &[u8]) -> Integer {
     static CACHE: OnceLock<Mutex<RecentDiscriminants>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(d) = lock(cache).by_seed.get(seed) {
-        return d.clone();
-    }
-    // Computed outside the lock so concurrent verifiers of other challenges don't wait.
-    let d = create_discriminant(seed);
-    lock(cache).insert(seed, &d);
-    d
+    // The lock covers only the lookup, so verifiers of other challenges never wait.
+    let slot = lock(cache).slot(seed);
+    slot.get_or_init(|| create_discriminant(seed)).clone()
 }
 
-/// The last [`RecentDiscriminants::CAPACITY`] discriminants, oldest evicted first.
+/// A discriminant that is found, or being searched for by one caller.
+type Slot = Arc<OnceLock<Integer>>;
+
+/// The last [`RecentDiscriminants::CAPACITY`] seeds asked for, oldest evicted first.
 #[derive(Default)]
 struct RecentDiscriminants {
-    by_seed: HashMap<Vec<u8>, Integer>,
+    by_seed: HashMap<Vec<u8>, Slot>,
     order: VecDeque<Vec<u8>>,
 }
 
 impl RecentDiscriminants {
     const CAPACITY: usize = 256;
 
-    fn insert(&mut self, seed: &[u8], d: &Integer) {
-        if self.by_seed.insert(seed.to_vec(), d.clone()).is_some() {
-            return;
+    /// The seed's slot, created (and the oldest evicted) if it is new.
+    fn slot(&mut self, seed: &[u8]) -> Slot {
+        if let Some(slot) = self.by_seed.get(seed) {
+            return slot.clone();
         }
+        let slot = Slot::default();
+        self.by_seed.insert(seed.to_vec(), slot.clone());
         self.order.push_back(seed.to_vec());
         if self.order.len() > Self::CAPACITY {
             if let Some(oldest) = self.order.pop_front() {
                 self.by_seed.remove(&oldest);
             }
         }
+        slot
     }
 }
 
@@ -217,5 +223,36 @@ mod tests {
     fn cache_returns_the_same_value() {
         assert_eq!(discriminant_cached(b"x"), create_discriminant(b"x"));
         assert_eq!(discriminant_cached(b"x"), create_discriminant(b"x"));
+    }
+
+    #[test]
+    fn callers_of_one_seed_share_one_slot_until_it_is_evicted() {
+        let mut recent = RecentDiscriminants::default();
+        let first = recent.slot(b"seed");
+        assert!(Arc::ptr_eq(&first, &recent.slot(b"seed")));
+        for i in 0..RecentDiscriminants::CAPACITY {
+            recent.slot(&i.to_be_bytes());
+        }
+        assert!(!Arc::ptr_eq(&first, &recent.slot(b"seed")), "evicted");
+        assert_eq!(recent.by_seed.len(), RecentDiscriminants::CAPACITY);
+    }
+
+    #[test]
+    fn concurrent_callers_of_a_new_seed_all_get_its_discriminant() {
+        let expected = create_discriminant(b"asked at once");
+        let barrier = std::sync::Barrier::new(6);
+        std::thread::scope(|scope| {
+            let callers: Vec<_> = (0..6)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        discriminant_cached(b"asked at once")
+                    })
+                })
+                .collect();
+            for caller in callers {
+                assert_eq!(caller.join().unwrap(), expected);
+            }
+        });
     }
 }

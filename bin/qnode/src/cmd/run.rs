@@ -178,6 +178,7 @@ fn node_config(
             listen: r.listen.clone(),
             bootstrap: r.bootstrap.clone(),
             report_rules: r.report_rules(),
+            peer_target: qnode_p2p::DEFAULT_PEER_TARGET,
         },
         http_listen: r.http_listen.address(),
         grpc_listen: r.grpc_listen.address(),

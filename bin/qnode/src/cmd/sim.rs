@@ -1,7 +1,7 @@
 //! `qnode sim`: a simulated network of real qnode nodes in this one process (see
 //! `crates/sim`), run for a while and summed up as one JSON object on stdout.
 
-use super::run::runtime;
+use super::run::{runtime, watch_shutdown_signals};
 use crate::config::LogFormat;
 use crate::logging;
 use anyhow::{Context, Result};
@@ -67,7 +67,21 @@ impl SimArgs {
                 pace: Pace::for_machine(usize::from(self.peers), cores),
             },
         };
-        let report = runtime()?.block_on(simulate(&settings))?;
+        let runtime = runtime()?;
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let report = runtime.block_on(async {
+            watch_shutdown_signals(stop)?;
+            tokio::select! {
+                report = simulate(&settings) => report.map(Some),
+                _ = stopping.changed() => Ok(None),
+            }
+        })?;
+        // The nodes stop with the runtime, before their temporary directory is removed.
+        drop(runtime);
+        let Some(report) = report else {
+            eprintln!("interrupted: no figures");
+            return Ok(ExitCode::from(130));
+        };
         println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(ExitCode::SUCCESS)
     }

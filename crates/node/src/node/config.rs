@@ -87,6 +87,9 @@ pub struct NetworkSettings {
     pub bootstrap: Vec<Multiaddr>,
     /// How peers' reports are judged.
     pub report_rules: ReportRules,
+    /// Discovered peers are dialled while fewer than this many are connected
+    /// (`qnode_p2p::DEFAULT_PEER_TARGET` unless a simulation bounds the degree).
+    pub peer_target: usize,
 }
 
 impl NodeConfig {
@@ -120,6 +123,7 @@ pub(super) fn devnet_config(dir: &std::path::Path) -> NodeConfig {
             listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("an address")],
             bootstrap: Vec::new(),
             report_rules: ReportRules::default(),
+            peer_target: qnode_p2p::DEFAULT_PEER_TARGET,
         },
         min_increment: Duration::ZERO,
         http_listen: None,

@@ -6,7 +6,7 @@
 use super::{NodeConfig, NodeError};
 use crate::clock::now_ms;
 use crate::operator::metrics::{self, Metrics};
-use crate::services::challenge_proof_verifier::{self, ReportHandler};
+use crate::services::challenge_proof_verifier::{self, ReportHandler, Verifying};
 use crate::services::channel_listener::ChannelListener;
 use crate::services::context::ServiceContext;
 use crate::services::master_time_reel::MasterTimeReel;
@@ -44,6 +44,7 @@ pub(super) async fn start(
     let mut network_config = NetworkConfig::new(config.network.listen.clone(), listener);
     network_config.bootstrap = config.network.bootstrap.clone();
     network_config.network = config.network.id;
+    network_config.peer_target = config.network.peer_target;
     let (network, events) = swarm.start(network_config)?;
     network.subscribe(&config.filter).await?;
     let listen: Vec<String> = network
@@ -85,20 +86,23 @@ fn spawn_services(
     let (frame_tx, frame_rx) = mpsc::channel(frame_validator::QUEUE_CAPACITY);
     let (verify_tx, verify_rx) = mpsc::channel(challenge_proof_verifier::QUEUE_CAPACITY);
     let (bandwidth_tx, bandwidth_rx) = mpsc::channel(bandwidth_test::QUEUE_CAPACITY);
+    let verifying = Verifying::default();
     let handler = ReportHandler {
         ctx: ctx.clone(),
         rules: config.network.report_rules.clone(),
         verify: verify_tx,
         bandwidth: bandwidth_tx,
+        verifying: verifying.clone(),
     };
     let abort = OnStop::Abort;
     let subscriber = message_subscriber::run(ctx.clone(), events, frame_tx, handler);
     services.spawn_critical("message_subscriber", abort, ok(subscriber));
     let validator = frame_validator::run(ctx.clone(), frame_rx);
     services.spawn_critical("frame_validator", abort, ok(validator));
-    let verifier = challenge_proof_verifier::run(ctx.clone(), verify_rx);
+    let verifier = challenge_proof_verifier::run(ctx.clone(), verify_rx, verifying);
     services.spawn_critical("challenge_proof_verifier", abort, ok(verifier));
-    let bandwidth = bandwidth_test::run(ctx.clone(), bandwidth_rx);
+    let spread = bandwidth_test::spread_for(config.network.report_rules.window);
+    let bandwidth = bandwidth_test::run(ctx.clone(), bandwidth_rx, spread);
     services.spawn_critical("bandwidth_test", abort, ok(bandwidth));
     let (c, stop) = (ctx.clone(), services.stop_signal());
     services.spawn_restarting("frame_sync", abort, move || {

@@ -42,7 +42,8 @@ pub struct Metrics {
     pub peer_score: prometheus::IntGaugeVec,
     /// `qnode_reports_total{outcome}`: peers' reports verified or rejected.
     pub reports: IntCounterVec,
-    /// `qnode_bandwidth_tests_total{outcome}`: bandwidth tests passed or failed.
+    /// `qnode_bandwidth_tests_total{outcome}`: bandwidth tests passed, failed (an offence)
+    /// or interrupted (the connection closed: no offence).
     pub bandwidth_tests: IntCounterVec,
     /// `qnode_messages_ignored_total{reason}`: gossip ignored, not judged: its author's
     /// score is negative (`author_score`), or its type is one this version does not know
@@ -133,7 +134,7 @@ impl Metrics {
             )?,
             bandwidth_tests: counter_vec(
                 "qnode_bandwidth_tests_total",
-                "Bandwidth tests by outcome (passed, failed)",
+                "Bandwidth tests by outcome (passed, failed, interrupted)",
                 &["outcome"],
             )?,
             messages_ignored: counter_vec(

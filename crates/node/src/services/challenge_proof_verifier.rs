@@ -4,7 +4,8 @@
 //!
 //! Rules, in order: our own report only refreshes our own entry; a proof that is not
 //! 520 bytes is an offence; a peer whose report was accepted less than the window ago
-//! (270 s) is ignored; a known peer gets its head updated, a bandwidth test if its
+//! (270 s) is ignored, and so is one whose previous proof still waits for verification
+//! (qnode only); a known peer gets its head updated, a bandwidth test if its
 //! bandwidth is at most 1 MiB/s, and its proof verified (challenge = its peer id ‖
 //! `report.challenge`, core = the proof's index, the report's increment), an offence if it
 //! fails; an unknown peer has its manifest recorded, is an offence below the minimum cores
@@ -17,7 +18,8 @@ use crate::services::context::ServiceContext;
 use qnode_p2p::PeerId;
 use qnode_protocol::pb::node::SelfTestReport;
 use qnode_protocol::proof_record::IndexedProof;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -72,6 +74,8 @@ pub enum ReportOutcome {
     Offence(String),
     /// Within the window of the last accepted one.
     RecentlySeen,
+    /// An earlier report of the peer still waits for verification.
+    AlreadyQueued,
     /// Queued for verification.
     Queued,
     /// The verification queue is full; dropped.
@@ -90,6 +94,34 @@ pub struct ReportHandler {
     pub verify: mpsc::Sender<VerifyJob>,
     /// Peers to measure.
     pub bandwidth: mpsc::Sender<PeerId>,
+    /// Peers with a proof queued or being verified (shared with [`run`]).
+    pub verifying: Verifying,
+}
+
+/// The peers whose proof is queued or being verified. A peer's window starts only when
+/// its proof verifies, so without this every report it sends meanwhile (one per
+/// increment) would queue another verification of the same peer: with a busy queue, the
+/// same few peers' proofs would fill it.
+#[derive(Debug, Clone, Default)]
+pub struct Verifying(Arc<Mutex<HashSet<PeerId>>>);
+
+impl Verifying {
+    /// Marks `peer` as waiting; false if it already was.
+    pub fn start(&self, peer: PeerId) -> bool {
+        self.lock().insert(peer)
+    }
+
+    /// `peer`'s proof is decided (or was never queued).
+    pub fn finish(&self, peer: &PeerId) {
+        self.lock().remove(peer);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<PeerId>> {
+        // A set of ids: a panic elsewhere cannot leave it torn.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 fn memory_bytes(report: &SelfTestReport) -> Option<u64> {
@@ -133,6 +165,9 @@ impl ReportHandler {
             return ReportOutcome::RecentlySeen;
         }
         peers.update(author, |info| info.head_frame = report.master_head_frame);
+        if !self.verifying.start(author) {
+            return ReportOutcome::AlreadyQueued;
+        }
         if known.bandwidth <= RETEST_BANDWIDTH {
             self.schedule_bandwidth_test(author, known.connected);
         }
@@ -147,7 +182,10 @@ impl ReportHandler {
         };
         match self.verify.try_send(job) {
             Ok(()) => ReportOutcome::Queued,
-            Err(_) => ReportOutcome::QueueFull,
+            Err(_) => {
+                self.verifying.finish(&author);
+                ReportOutcome::QueueFull
+            }
         }
     }
 
@@ -193,7 +231,11 @@ pub fn verify(job: &VerifyJob, divisor: u32) -> bool {
 
 /// Verifies queued proofs one at a time: a failure is an offence, a success refreshes the
 /// peer's last-seen time.
-pub async fn run(ctx: Arc<ServiceContext>, mut jobs: mpsc::Receiver<VerifyJob>) {
+pub async fn run(
+    ctx: Arc<ServiceContext>,
+    mut jobs: mpsc::Receiver<VerifyJob>,
+    verifying: Verifying,
+) {
     while let Some(job) = jobs.recv().await {
         let divisor = ctx.difficulty_divisor;
         let peer = job.peer;
@@ -201,6 +243,7 @@ pub async fn run(ctx: Arc<ServiceContext>, mut jobs: mpsc::Receiver<VerifyJob>) 
         let valid = tokio::task::spawn_blocking(move || verify(&job, divisor))
             .await
             .unwrap_or(false);
+        verifying.finish(&peer);
         if valid {
             ctx.metrics.reports.with_label_values(&["verified"]).inc();
             let now = now_ms();

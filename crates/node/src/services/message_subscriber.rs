@@ -96,9 +96,10 @@ async fn route(
         }
         Payload::SelfTestReport(report) => Some(match reports.handle(author, report).await {
             ReportOutcome::Offence(_) => Verdict::Reject,
-            ReportOutcome::Own | ReportOutcome::RecentlySeen | ReportOutcome::QueueFull => {
-                Verdict::Ignore
-            }
+            ReportOutcome::Own
+            | ReportOutcome::RecentlySeen
+            | ReportOutcome::AlreadyQueued
+            | ReportOutcome::QueueFull => Verdict::Ignore,
             ReportOutcome::Queued | ReportOutcome::NewPeer => Verdict::Accept,
         }),
     }
