@@ -23,9 +23,9 @@ fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree()
         "60",
         "--seed",
         "7",
-        // Nodes on 30100–30123, workers on 31100–31123: below the ephemeral range. At 50
-        // peers on two cores a few bandwidth echoes already pass their 2 s limit
-        // (docs/scale.md), so the test stays well below that.
+        // Nodes on 30100–30123, workers on 31100–31123: below the ephemeral range. A
+        // release build on two cores holds 75 nodes (docs/scale.md); a debug build costs
+        // more, so the test stays well below that.
         "--base-port",
         "30100",
     ]);

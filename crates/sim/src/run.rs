@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 const SAMPLE_EVERY: Duration = Duration::from_millis(25);
 /// How often each forger sends a garbage report and frame.
 const FORGE_EVERY: Duration = Duration::from_secs(1);
+/// How often the honest nodes' connections are counted.
+const DEGREE_EVERY: Duration = Duration::from_secs(1);
 /// After the run, how long the honest heads get to settle on one frame.
 const SETTLE: Duration = Duration::from_secs(10);
 
@@ -56,8 +58,8 @@ pub struct Report {
     pub late_join_sync_s: Option<f64>,
     /// Frames it was behind when it joined.
     pub late_join_gap_frames: u64,
-    /// Connected peers of each honest node at the end (forgers included): the layout's
-    /// degree.
+    /// Connected peers of the honest nodes (forgers included), sampled every second over
+    /// the run: the layout's degree.
     pub degree: Degree,
     /// The process's resident memory at the end, per node (forgers included).
     pub rss_kib_per_peer: u64,
@@ -68,9 +70,9 @@ pub struct Report {
 /// The mean and the largest number of peers an honest node is connected to.
 #[derive(Debug, Default, Serialize)]
 pub struct Degree {
-    /// Mean over the honest nodes.
+    /// Mean over the honest nodes and the samples.
     pub mean: f64,
-    /// The best-connected honest node's.
+    /// The most any honest node had at any sample.
     pub max: usize,
 }
 
@@ -129,7 +131,7 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
         forgers: forger_count,
         propagation_ms: watch.heads.propagation(&from_the_start),
         copies_per_message: copies_per_message(&network),
-        degree: degree(&network).await,
+        degree: watch.degrees.degree(),
         graylist_all_s: watch
             .graylisted_all
             .map(|at| at.saturating_sub(forging_since).as_secs_f64()),
@@ -161,6 +163,43 @@ struct LateJoin {
 struct Watch {
     heads: HeadLog,
     graylisted_all: Option<Duration>,
+    degrees: DegreeLog,
+}
+
+/// The honest nodes' connection counts, sampled every [`DEGREE_EVERY`]: one look at the
+/// end would catch a moment, such as a wave of Kademlia walks, rather than the layout.
+#[derive(Default)]
+struct DegreeLog {
+    sum_of_means: f64,
+    samples: u32,
+    max: usize,
+    next: Duration,
+}
+
+impl DegreeLog {
+    async fn sample(&mut self, network: &SimNetwork, at: Duration) {
+        if at < self.next {
+            return;
+        }
+        self.next = at + DEGREE_EVERY;
+        let mut counts = Vec::new();
+        for ctx in network.nodes.iter().filter_map(|n| n.context()) {
+            counts.push(ctx.network.connected().await.map_or(0, |peers| peers.len()));
+        }
+        if counts.is_empty() {
+            return;
+        }
+        self.sum_of_means += counts.iter().sum::<usize>() as f64 / counts.len() as f64;
+        self.samples += 1;
+        self.max = counts.iter().copied().fold(self.max, usize::max);
+    }
+
+    fn degree(&self) -> Degree {
+        Degree {
+            mean: self.sum_of_means / f64::from(self.samples.max(1)),
+            max: self.max,
+        }
+    }
 }
 
 impl Watch {
@@ -184,6 +223,7 @@ impl Watch {
         if all_graylisted && !forgers.is_empty() && self.graylisted_all.is_none() {
             self.graylisted_all = Some(at);
         }
+        self.degrees.sample(network, at).await;
         Ok(())
     }
 }
@@ -243,17 +283,6 @@ fn copies_per_message(network: &SimNetwork) -> Option<f64> {
         .map(|ctx| ctx.network.gossip_receipts())
         .fold((0, 0), |(c, u), r| (c + r.copies, u + r.unique));
     (unique > 0).then(|| copies as f64 / unique as f64)
-}
-
-async fn degree(network: &SimNetwork) -> Degree {
-    let mut counts = Vec::new();
-    for ctx in network.nodes.iter().filter_map(|n| n.context()) {
-        counts.push(ctx.network.connected().await.map_or(0, |peers| peers.len()));
-    }
-    Degree {
-        mean: counts.iter().sum::<usize>() as f64 / counts.len().max(1) as f64,
-        max: counts.iter().copied().max().unwrap_or(0),
-    }
 }
 
 fn honest_penalized(network: &SimNetwork) -> usize {
