@@ -30,8 +30,8 @@ pub(crate) struct Driver {
     gossip_limit: RateLimiter,
     direct_limit: RateLimiter,
     bootstrap: Vec<(PeerId, Multiaddr)>,
-    /// Kademlia discoveries are dialled while fewer peers than this are connected.
-    peer_target: usize,
+    /// Holds the peer target: Kademlia discoveries and absent bootstrap peers are dialled
+    /// only below it.
     trimmer: Trimmer,
     events: mpsc::Sender<Event>,
     /// Remote address of every open connection, for the node API.
@@ -58,7 +58,6 @@ impl Driver {
             gossip_limit: RateLimiter::new(config.gossip_rate),
             direct_limit: RateLimiter::new(config.direct_rate),
             bootstrap,
-            peer_target: config.peer_target,
             trimmer: Trimmer::new(config.peer_target),
             events,
             connections: HashMap::new(),
@@ -87,7 +86,7 @@ impl Driver {
     /// bootstrap node of a large network a connection from every node, which it could
     /// never trim.
     fn maintain(&mut self) {
-        let short_of_peers = self.connections.len() < self.peer_target;
+        let short_of_peers = self.connections.len() < self.trimmer.target();
         for (peer, address) in &self.bootstrap {
             if short_of_peers && !self.swarm.is_connected(peer) {
                 if let Err(e) = self.swarm.dial(address.clone()) {
@@ -235,7 +234,7 @@ impl Driver {
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
             })) if !self.swarm.is_connected(&peer)
-                && self.swarm.connected_peers().count() < self.peer_target =>
+                && self.swarm.connected_peers().count() < self.trimmer.target() =>
             {
                 let _ = self.swarm.dial(peer);
             }

@@ -40,6 +40,11 @@ impl Trimmer {
         }
     }
 
+    /// The number of peers trimming comes back down to.
+    pub(crate) fn target(&self) -> usize {
+        self.target
+    }
+
     /// Trimming starts above this many peers (a quarter over the target).
     fn high_water(&self) -> usize {
         self.target + (self.target / 4).max(2)
