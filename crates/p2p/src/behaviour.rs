@@ -1,7 +1,9 @@
 //! The swarm's protocols and their settings: gossipsub with the original's peer-score
 //! thresholds, identify, Kademlia, and the direct channel as request/response.
 
+use crate::gate::PeerGate;
 use crate::gossip_metrics::GossipMetrics;
+use crate::wire::DEFAULT_PEER_TARGET;
 use crate::wire::{DirectRequest, DirectResponse, NetworkError};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport};
@@ -14,6 +16,9 @@ use std::time::Duration;
 pub const MAX_VALIDATION_BYTES: usize = 1024 * 1024 + 1024;
 /// The largest gossip message (an envelope around a frame or report).
 pub(crate) const MAX_GOSSIP_BYTES: usize = 64 * 1024;
+/// The most peers gossipsub keeps in a topic's mesh (gossipsub's default, stated here
+/// because trimming spares mesh peers: a peer target below it cannot hold).
+pub const MESH_PEERS_MAX: usize = 12;
 /// Every direct request gets an answer or fails within this time.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -50,6 +55,7 @@ pub(crate) struct Behaviour {
     pub(crate) identify: identify::Behaviour,
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
     pub(crate) direct: request_response::cbor::Behaviour<DirectRequest, DirectResponse>,
+    pub(crate) gate: PeerGate,
 }
 
 /// The original's score parameters: only the application score counts (no topic scores,
@@ -85,6 +91,7 @@ fn gossipsub(key: &Keypair, registry: &mut Registry) -> Result<gossipsub::Behavi
         .validate_messages()
         .max_transmit_size(MAX_GOSSIP_BYTES)
         .heartbeat_interval(Duration::from_secs(1))
+        .mesh_n_high(MESH_PEERS_MAX)
         .build()
         .map_err(NetworkError::setup)?;
     let (params, thresholds) = score_params();
@@ -107,7 +114,8 @@ fn behaviour(
 ) -> Result<Behaviour, NetworkError> {
     let peer_id = key.public().to_peer_id();
     let mut kad_config = kad::Config::new(stream_protocol(network, "kad/1.0.0")?);
-    kad_config.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
+    // The driver walks the DHT itself, only while the node is short of peers.
+    kad_config.set_periodic_bootstrap_interval(None);
     let mut kad =
         kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
     // Every node answers DHT queries; there is no public-address detection on devnets.
@@ -132,6 +140,8 @@ fn behaviour(
                 .with_request_timeout(REQUEST_TIMEOUT)
                 .with_max_concurrent_streams(64),
         ),
+        // The driver sets the node's own target before the swarm runs.
+        gate: PeerGate::new(DEFAULT_PEER_TARGET),
     })
 }
 

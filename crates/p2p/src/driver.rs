@@ -4,8 +4,8 @@
 //! a peer of another network is disconnected and, if it was a bootstrap peer, not redialled.
 
 use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
+use crate::gate::PeerGate;
 use crate::rate_limit::RateLimiter;
-use crate::trim::Trimmer;
 use crate::wire::{
     topic_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
     GossipMessage, NetworkConfig, NetworkError, Reply, Verdict,
@@ -21,6 +21,11 @@ use tokio::sync::mpsc;
 
 /// How often absent bootstrap peers are redialled.
 const MAINTAIN_EVERY: Duration = Duration::from_secs(3);
+/// How often a node short of peers walks the DHT for more, as the original looks for
+/// peers every 5 minutes while it has fewer than 16. Each walk connects to dozens of
+/// peers, so walking every minute whatever the count, as qnode did, kept a node of a
+/// large network busy with connections it did not need.
+const WALK_EVERY: Duration = Duration::from_secs(300);
 
 pub(crate) struct Driver {
     swarm: Swarm<Behaviour>,
@@ -30,14 +35,13 @@ pub(crate) struct Driver {
     gossip_limit: RateLimiter,
     direct_limit: RateLimiter,
     bootstrap: Vec<(PeerId, Multiaddr)>,
-    /// Holds the peer target: Kademlia discoveries and absent bootstrap peers are dialled
-    /// only below it.
-    trimmer: Trimmer,
     events: mpsc::Sender<Event>,
     /// Remote address of every open connection, for the node API.
     connections: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
     /// Connected peers shown to be on our network, those the node was told of.
     identified: HashSet<PeerId>,
+    /// When we last walked the DHT for peers.
+    last_walk: Option<Instant>,
 }
 
 impl Driver {
@@ -47,6 +51,7 @@ impl Driver {
         bootstrap: Vec<(PeerId, Multiaddr)>,
         events: mpsc::Sender<Event>,
     ) -> Self {
+        swarm.behaviour_mut().gate = PeerGate::new(config.peer_target);
         for (peer, address) in &bootstrap {
             swarm.behaviour_mut().kad.add_address(peer, address.clone());
         }
@@ -58,10 +63,10 @@ impl Driver {
             gossip_limit: RateLimiter::new(config.gossip_rate),
             direct_limit: RateLimiter::new(config.direct_rate),
             bootstrap,
-            trimmer: Trimmer::new(config.peer_target),
             events,
             connections: HashMap::new(),
             identified: HashSet::new(),
+            last_walk: None,
         }
     }
 
@@ -80,37 +85,55 @@ impl Driver {
         }
     }
 
-    /// Redials absent bootstrap peers while we have fewer peers than the target, trims
-    /// connections far over it, and forgets idle rate buckets. A bootstrap peer is a way
-    /// in, not a lifelong link: redialling it while we have enough peers would give a
-    /// bootstrap node of a large network a connection from every node, which it could
-    /// never trim.
+    /// While we have fewer peers than the target, redials absent bootstrap peers and
+    /// walks the DHT now and then; trims connections far over the target; forgets idle
+    /// rate buckets. A bootstrap peer is a way in, not a lifelong link: redialling it
+    /// while we have enough peers would give a bootstrap node of a large network a
+    /// connection from every node, which it could never trim.
     fn maintain(&mut self) {
-        let short_of_peers = self.connections.len() < self.trimmer.target();
-        for (peer, address) in &self.bootstrap {
-            if short_of_peers && !self.swarm.is_connected(peer) {
-                if let Err(e) = self.swarm.dial(address.clone()) {
-                    tracing::debug!(%peer, "dialling bootstrap peer: {e}");
+        let now = Instant::now();
+        if self.connections.len() < self.trimmer().target() {
+            for (peer, address) in &self.bootstrap {
+                if !self.swarm.is_connected(peer) {
+                    if let Err(e) = self.swarm.dial(address.clone()) {
+                        tracing::debug!(%peer, "dialling bootstrap peer: {e}");
+                    }
                 }
             }
+            self.walk(now);
         }
-        let now = Instant::now();
         self.trim(now);
         self.gossip_limit.forget_idle(now);
         self.direct_limit.forget_idle(now);
     }
 
+    /// Looks up our own key and a random key per bucket, dialling what it finds, unless
+    /// the last walk was under [`WALK_EVERY`] ago.
+    fn walk(&mut self, now: Instant) {
+        if self
+            .last_walk
+            .is_some_and(|at| now.saturating_duration_since(at) < WALK_EVERY)
+        {
+            return;
+        }
+        match self.swarm.behaviour_mut().kad.bootstrap() {
+            Ok(_) => self.last_walk = Some(now),
+            Err(e) => tracing::debug!("walking the DHT: {e}"),
+        }
+    }
+
     /// Disconnects the peers the trimmer picks, sparing bootstrap peers and the gossip
     /// mesh (those carry our messages) and any peer with a direct request in flight.
     fn trim(&mut self, now: Instant) {
-        let gossip = &self.swarm.behaviour().gossipsub;
+        let behaviour = self.swarm.behaviour();
+        let gossip = &behaviour.gossipsub;
         let protected: HashSet<PeerId> = self
             .bootstrap
             .iter()
             .map(|(peer, _)| *peer)
             .chain(gossip.all_mesh_peers().copied())
             .collect();
-        let excess = self.trimmer.excess(
+        let excess = behaviour.gate.trimmer.excess(
             &protected,
             |peer| gossip.peer_score(peer).unwrap_or(0.0),
             now,
@@ -119,6 +142,10 @@ impl Driver {
             tracing::debug!(%peer, "over the peer target: disconnecting");
             let _ = self.swarm.disconnect_peer_id(peer);
         }
+    }
+
+    fn trimmer(&mut self) -> &mut crate::trim::Trimmer {
+        &mut self.swarm.behaviour_mut().gate.trimmer
     }
 
     fn emit(&self, event: Event) -> bool {
@@ -144,7 +171,7 @@ impl Driver {
                 let _ = done.send(self.swarm.dial(address).map_err(NetworkError::operation));
             }
             Command::Direct(peer, kind, body, done) => {
-                self.trimmer.request_sent(peer);
+                behaviour.gate.trimmer.request_sent(peer);
                 let id = behaviour
                     .direct
                     .send_request(&peer, DirectRequest { kind, body });
@@ -202,7 +229,6 @@ impl Driver {
                     .entry(peer_id)
                     .or_default()
                     .insert(connection_id, endpoint.get_remote_address().clone());
-                self.trimmer.connected(peer_id, Instant::now());
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -215,7 +241,6 @@ impl Driver {
                 }
                 if num_established == 0 {
                     self.connections.remove(&peer_id);
-                    self.trimmer.disconnected(&peer_id);
                     if self.identified.remove(&peer_id) {
                         self.emit(Event::Disconnected(peer_id));
                     }
@@ -233,9 +258,8 @@ impl Driver {
             })) => self.on_identify(peer_id, info),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
-            })) if !self.swarm.is_connected(&peer)
-                && self.swarm.connected_peers().count() < self.trimmer.target() =>
-            {
+            })) if !self.swarm.is_connected(&peer) => {
+                // The gate refuses the dial once we have our target of peers.
                 let _ = self.swarm.dial(peer);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Direct(event)) => self.direct(event),
@@ -322,7 +346,7 @@ impl Driver {
                     tracing::debug!(%peer, "direct request over the rate limit, not answered");
                     return;
                 }
-                self.trimmer.request_received(peer, Instant::now());
+                self.trimmer().request_received(peer, Instant::now());
                 if let Some(answer) = self.handler.handle(peer, request.kind, &request.body) {
                     let _ = self
                         .swarm
@@ -340,7 +364,7 @@ impl Driver {
                     },
                 ..
             } => {
-                self.trimmer.request_done(&peer);
+                self.trimmer().request_done(&peer);
                 if let Some(done) = self.pending.remove(&request_id) {
                     let _ = done.send(Ok(response.0));
                 }
@@ -351,11 +375,14 @@ impl Driver {
                 error,
                 ..
             } => {
-                self.trimmer.request_done(&peer);
+                self.trimmer().request_done(&peer);
                 if let Some(done) = self.pending.remove(&request_id) {
                     let _ = done.send(Err(match error {
                         request_response::OutboundFailure::ConnectionClosed => {
                             NetworkError::ConnectionClosed
+                        }
+                        request_response::OutboundFailure::DialFailure => {
+                            NetworkError::NotConnected
                         }
                         error => NetworkError::operation(error),
                     }));

@@ -8,8 +8,9 @@
 //!   and never reported to the node, and a bootstrap peer of another network is dropped.
 //! - Discovery: Kademlia (`/quilibrium/<network>/kad/1.0.0`, every node a server) seeded
 //!   with bootstrap peers; while the node has fewer peers than its target, absent
-//!   bootstrap peers are redialled and what Kademlia finds is dialled. Connections far
-//!   over the target are trimmed, as the original's connection manager does.
+//!   bootstrap peers are redialled and what Kademlia finds is dialled. At the target no
+//!   new connection is opened, past a ceiling none is accepted, and connections far over
+//!   the target are trimmed, as the original's connection manager does.
 //! - Gossip: gossipsub, one topic per filter named `quilibrium/bitmask/<hex>` of the
 //!   network byte and the filter (the original's BlossomSub bitmask), signed messages,
 //!   forwarded only after the node's verdict, with the original's peer-score thresholds on
@@ -20,6 +21,7 @@
 
 mod behaviour;
 mod driver;
+mod gate;
 mod gossip_metrics;
 mod identity;
 mod network;
@@ -28,7 +30,7 @@ mod trim;
 mod wire;
 
 pub use behaviour::{
-    APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES,
+    APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES, MESH_PEERS_MAX,
     PUBLISH_THRESHOLD, REQUEST_TIMEOUT,
 };
 pub use gossip_metrics::GossipReceipts;

@@ -41,6 +41,10 @@ pub enum NetworkError {
     /// (for example trimming its peers), which says nothing about the peer's honesty.
     #[error("the connection closed before the answer came")]
     ConnectionClosed,
+    /// A direct request found the peer disconnected and could not reach it again (or we
+    /// are at our peer target and dial no one): again nothing about the peer's honesty.
+    #[error("the peer is not connected and could not be dialled")]
+    NotConnected,
     /// The network task has stopped.
     #[error("the network task has stopped")]
     Stopped,

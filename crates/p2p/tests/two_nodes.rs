@@ -1,7 +1,7 @@
 //! Real swarms on 127.0.0.1: identity persistence, gossip on a filter's topic (forwarded
 //! only when accepted), the 1 MiB direct echo over TCP and QUIC, discovery through a
-//! bootstrap peer, scores, networks kept apart, and
-//! gossipsub's count of the copies received.
+//! bootstrap peer, scores, networks kept apart, gossipsub's count of the copies received,
+//! and the peer target applied as connections are made.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -33,16 +33,38 @@ async fn node(bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
 }
 
 async fn node_of(network: u8, bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
+    node_configured(bootstrap, |config| config.network = network).await
+}
+
+async fn node_configured(
+    bootstrap: Vec<Multiaddr>,
+    configure: impl FnOnce(&mut NetworkConfig),
+) -> (Network, Receiver<Event>) {
     let listen = vec![
         "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
         "/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap(),
     ];
     let mut config = NetworkConfig::new(listen, Arc::new(Echo));
     config.bootstrap = bootstrap;
-    config.network = network;
+    configure(&mut config);
     Network::start(Keypair::generate_ed25519(), config)
         .await
         .unwrap()
+}
+
+/// Waits until `node` is connected to `peer`.
+async fn wait_for_connection(node: &Network, peer: PeerId) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !node
+        .connected()
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.peer == peer)
+    {
+        assert!(Instant::now() < deadline, "never connected to {peer}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn address(network: &Network, quic: bool) -> Multiaddr {
@@ -280,4 +302,37 @@ async fn gossip_receipts_count_every_copy_and_each_message_once() {
     }
     assert_eq!(b.gossip_receipts(), receipts(1));
     assert_eq!(a.gossip_receipts().unique, 0, "the author receives nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_at_its_peer_target_dials_no_one_new_but_is_still_reachable() {
+    let (hub, _hub_events) = node(vec![]).await;
+    let (full, _full_events) =
+        node_configured(vec![address(&hub, false)], |c| c.peer_target = 1).await;
+    let (other, _other_events) = node(vec![]).await;
+    wait_for_connection(&full, hub.local_peer_id()).await;
+
+    // With its one peer, it opens no connection, even when told to.
+    let refused = full.dial(address(&other, false)).await.unwrap_err();
+    let causes: Vec<String> =
+        std::iter::successors(Some(&refused as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect();
+    assert!(causes.iter().any(|c| c.contains("target")), "{causes:?}");
+    let answer = full
+        .request(other.local_peer_id(), DirectKind::Sync, vec![])
+        .await;
+    assert!(
+        matches!(answer, Err(qnode_p2p::NetworkError::NotConnected)),
+        "{answer:?}"
+    );
+
+    // A peer that dials it is accepted (up to its ceiling) and answered.
+    other.dial(address(&full, false)).await.unwrap();
+    wait_for_connection(&full, other.local_peer_id()).await;
+    let echo = other
+        .request(full.local_peer_id(), DirectKind::Validation, vec![7])
+        .await
+        .unwrap();
+    assert_eq!(echo, vec![7]);
 }

@@ -26,6 +26,9 @@ pub async fn start_as(key: Keypair, bootstrap: Vec<Multiaddr>) -> anyhow::Result
     let any_port = "/ip4/127.0.0.1/tcp/0".parse()?;
     let mut config = NetworkConfig::new(vec![any_port], Arc::new(Silent));
     config.bootstrap = bootstrap;
+    // A forger keeps dialling every node it is given, however many: it keeps no peer
+    // target, as an honest node does.
+    config.peer_target = crate::network::MAX_NODES;
     let (network, _events) = Network::start(key, config).await?;
     network.subscribe(&frame::DEFAULT_FILTER).await?;
     Ok(network)

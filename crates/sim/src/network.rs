@@ -27,6 +27,9 @@ const SETUP_POWERS: usize = 128;
 const SHARED_SETUP: &str = "shared-setup";
 /// Node I's worker listens on the base port + this + I; so at most this many nodes.
 pub const MAX_NODES: usize = 1000;
+/// The gossip mesh alone may keep [`qnode_p2p::MESH_PEERS_MAX`] peers, and trimming spares
+/// them and the bootstrap peers, so a smaller peer target could not hold.
+const MIN_PEER_TARGET: usize = qnode_p2p::MESH_PEERS_MAX + 4;
 const WORKER_PORT_OFFSET: usize = MAX_NODES;
 /// Node 0's self-test at devnet difficulty takes a few seconds.
 const SELF_TEST_WAIT: Duration = Duration::from_secs(120);
@@ -207,11 +210,12 @@ impl SimNetwork {
 }
 
 impl Plan {
-    /// Peers found through Kademlia are dialled up to twice the bootstrap degree, so a
-    /// node's degree stays bounded however many nodes there are, as in a real network.
-    /// (Peers that dial in are accepted; so the forgers, which dial everyone, add theirs.)
+    /// A node dials what Kademlia finds until it has this many peers, so its degree
+    /// stays bounded however many nodes there are, as in a real network. (Peers that dial
+    /// in are accepted up to the ceiling; so the forgers, which dial everyone, add theirs.)
+    /// Not below [`MIN_PEER_TARGET`].
     fn peer_target(&self) -> usize {
-        2 * self.degree
+        (2 * self.degree).max(MIN_PEER_TARGET)
     }
 
     fn port(&self, offset: usize) -> Result<u16> {

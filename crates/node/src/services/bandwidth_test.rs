@@ -117,10 +117,12 @@ async fn test(ctx: &ServiceContext, peer: PeerId) {
             tracing::error!("bandwidth test: {e}");
             return;
         }
-        Err(BandwidthFailure::NoEcho(NetworkError::ConnectionClosed)) => {
+        Err(BandwidthFailure::NoEcho(
+            e @ (NetworkError::ConnectionClosed | NetworkError::NotConnected),
+        )) => {
             // Its connection manager (or ours) closed the connection: no offence, and its
             // next report asks again.
-            tracing::debug!(%peer, "bandwidth test interrupted: the connection closed");
+            tracing::debug!(%peer, "bandwidth test interrupted: {e}");
             "interrupted"
         }
         Err(failure) => {
