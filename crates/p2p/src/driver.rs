@@ -384,6 +384,7 @@ impl Driver {
                         request_response::OutboundFailure::DialFailure => {
                             NetworkError::NotConnected
                         }
+                        request_response::OutboundFailure::Timeout => NetworkError::TimedOut,
                         error => NetworkError::operation(error),
                     }));
                 }

@@ -45,6 +45,9 @@ pub enum NetworkError {
     /// are at our peer target and dial no one): again nothing about the peer's honesty.
     #[error("the peer is not connected and could not be dialled")]
     NotConnected,
+    /// A direct request got no answer within [`crate::REQUEST_TIMEOUT`].
+    #[error("no answer within {} s", crate::REQUEST_TIMEOUT.as_secs())]
+    TimedOut,
     /// The network task has stopped.
     #[error("the network task has stopped")]
     Stopped,

@@ -5,6 +5,7 @@ use crate::forger;
 use crate::heads::{HeadLog, Propagation};
 use crate::network::{self, Plan, SimNetwork};
 use anyhow::{Context, Result};
+use qnode_node::services::bandwidth_test::Outcome;
 use qnode_p2p::{Keypair, Network, PeerId};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,6 +53,8 @@ pub struct Report {
     pub graylist_all_s: Option<f64>,
     /// Honest nodes that some honest node holds below zero: must be 0.
     pub honest_penalized: usize,
+    /// The honest nodes' bandwidth tests by outcome, over the run.
+    pub bandwidth_tests: BandwidthTests,
     /// Whether every honest node had the same head at one moment after the run.
     pub heads_agree: bool,
     /// Seconds the late node took to reach the head the others had when it joined.
@@ -65,6 +68,20 @@ pub struct Report {
     pub rss_kib_per_peer: u64,
     /// The process's CPU time over the run, per node and second.
     pub cpu_ms_per_peer_per_s: f64,
+}
+
+/// Bandwidth tests by outcome (`qnode_bandwidth_tests_total`), summed over the nodes.
+#[derive(Debug, Default, Serialize)]
+pub struct BandwidthTests {
+    /// The echo came back whole within 2 s.
+    pub passed: u64,
+    /// An offence: no echo, a wrong one, or a slow one while the tester kept running.
+    pub failed: u64,
+    /// The connection closed first: no offence.
+    pub interrupted: u64,
+    /// Late, but the tester itself was stalled meanwhile (in a simulation, usually by
+    /// the other nodes' work on the same cores): no offence.
+    pub inconclusive: u64,
 }
 
 /// The mean and the largest number of peers an honest node is connected to.
@@ -136,6 +153,7 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
             .graylisted_all
             .map(|at| at.saturating_sub(forging_since).as_secs_f64()),
         honest_penalized: honest_penalized(&network),
+        bandwidth_tests: bandwidth_tests(&network),
         heads_agree,
         late_join_sync_s: late
             .as_ref()
@@ -296,6 +314,23 @@ fn honest_penalized(network: &SimNetwork) -> usize {
                 .any(|ctx| ctx.peers.score(&node.peer_id) < 0)
         })
         .count()
+}
+
+fn bandwidth_tests(network: &SimNetwork) -> BandwidthTests {
+    let contexts: Vec<_> = network.nodes.iter().filter_map(|n| n.context()).collect();
+    let total = |outcome: Outcome| -> u64 {
+        let label = [outcome.label()];
+        contexts
+            .iter()
+            .map(|ctx| ctx.metrics.bandwidth_tests.with_label_values(&label).get())
+            .sum()
+    };
+    BandwidthTests {
+        passed: total(Outcome::Passed),
+        failed: total(Outcome::Failed),
+        interrupted: total(Outcome::Interrupted),
+        inconclusive: total(Outcome::Inconclusive),
+    }
 }
 
 /// This process's resident memory, from `/proc/self/status`.

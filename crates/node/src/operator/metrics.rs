@@ -42,8 +42,9 @@ pub struct Metrics {
     pub peer_score: prometheus::IntGaugeVec,
     /// `qnode_reports_total{outcome}`: peers' reports verified or rejected.
     pub reports: IntCounterVec,
-    /// `qnode_bandwidth_tests_total{outcome}`: bandwidth tests passed, failed (an offence)
-    /// or interrupted (the connection closed: no offence).
+    /// `qnode_bandwidth_tests_total{outcome}`: bandwidth tests passed, failed (an offence),
+    /// interrupted (the connection closed: no offence) or inconclusive (a late echo while
+    /// this node was stalled: no offence).
     pub bandwidth_tests: IntCounterVec,
     /// `qnode_messages_ignored_total{reason}`: gossip ignored, not judged: its author's
     /// score is negative (`author_score`), or its type is one this version does not know
@@ -134,7 +135,7 @@ impl Metrics {
             )?,
             bandwidth_tests: counter_vec(
                 "qnode_bandwidth_tests_total",
-                "Bandwidth tests by outcome (passed, failed, interrupted)",
+                "Bandwidth tests by outcome (passed, failed, interrupted, inconclusive)",
                 &["outcome"],
             )?,
             messages_ignored: counter_vec(
