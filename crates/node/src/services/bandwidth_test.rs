@@ -64,16 +64,14 @@ pub enum BandwidthFailure {
 pub async fn measure(ctx: &ServiceContext, peer: PeerId) -> Result<u64, BandwidthFailure> {
     let mut payload = vec![0u8; PAYLOAD_BYTES];
     getrandom::fill(&mut payload).map_err(BandwidthFailure::Local)?;
-    let exchange = ctx.network.request(
-        peer,
-        DirectKind::Validation,
-        ValidationMessage {
-            validation: payload.clone(),
-        }
-        .encode_to_vec(),
-    );
+    let request = ValidationMessage {
+        validation: payload,
+    };
+    let exchange = ctx
+        .network
+        .request(peer, DirectKind::Validation, request.encode_to_vec());
     let (answer, waited, stalled) = watch_for_stalls(exchange).await;
-    judge(answer, &payload, waited, stalled)
+    judge(answer, &request.validation, waited, stalled)
 }
 
 /// The test's outcome: the answer to `payload` came (or failed) after `waited`, `stalled`
