@@ -140,7 +140,7 @@ fn behaviour(
                 .with_request_timeout(REQUEST_TIMEOUT)
                 .with_max_concurrent_streams(64),
         ),
-        // The driver sets the node's own target before the swarm runs.
+        // The driver sets the node's own target when it takes the swarm over.
         gate: PeerGate::new(DEFAULT_PEER_TARGET),
     })
 }

@@ -4,7 +4,6 @@
 //! a peer of another network is disconnected and, if it was a bootstrap peer, not redialled.
 
 use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
-use crate::gate::PeerGate;
 use crate::rate_limit::RateLimiter;
 use crate::wire::{
     topic_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
@@ -51,7 +50,11 @@ impl Driver {
         bootstrap: Vec<(PeerId, Multiaddr)>,
         events: mpsc::Sender<Event>,
     ) -> Self {
-        swarm.behaviour_mut().gate = PeerGate::new(config.peer_target);
+        swarm
+            .behaviour_mut()
+            .gate
+            .trimmer
+            .set_target(config.peer_target);
         for (peer, address) in &bootstrap {
             swarm.behaviour_mut().kad.add_address(peer, address.clone());
         }

@@ -41,6 +41,12 @@ impl Trimmer {
     }
 
     /// The number of peers trimming comes back down to.
+    /// The node's own target, set when the swarm is handed to the driver; the peers
+    /// already counted (the swarm runs while it binds) stay counted.
+    pub(crate) fn set_target(&mut self, target: usize) {
+        self.target = target;
+    }
+
     pub(crate) fn target(&self) -> usize {
         self.target
     }
