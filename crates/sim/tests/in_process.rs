@@ -20,7 +20,7 @@ async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
         degree: 2,
         seed: 1,
         frame_interval: Duration::from_secs(1),
-        pace: Pace::for_machine(PEERS, 2),
+        pace: Pace::for_simulation(PEERS, 2),
     };
     let network = SimNetwork::start(&plan, PEERS).await.unwrap();
     let started = Instant::now();

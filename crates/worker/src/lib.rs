@@ -74,7 +74,7 @@ impl DataIpcService for ChallengeProver {
         let difficulty =
             qnode_vdf::scaled_challenge_difficulty(r.increment, self.difficulty_divisor);
         let seed = qnode_vdf::challenge_seed(&r.challenge, r.core);
-        let output = tokio::task::spawn_blocking(move || qnode_vdf::solve(&seed, difficulty))
+        let output = qnode_compute::run(move || qnode_vdf::solve(&seed, difficulty))
             .await
             .map_err(|e| Status::internal(format!("prover task: {e}")))?
             .map_err(|e| Status::internal(e.to_string()))?;

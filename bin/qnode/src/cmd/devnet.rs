@@ -10,7 +10,7 @@ use nix::unistd::Pid;
 use qnode_node::clock::now_ms;
 use qnode_node::operator::status::{self, Status};
 use qnode_node::prover::kzg_setup::{self, SETUP_FILE};
-use qnode_sim::pace::Pace;
+use qnode_sim::pace::{self, Pace};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -77,6 +77,7 @@ impl DevnetArgs {
             .map(|i| self.dir.join(format!("node-{i}")))
             .collect();
         let bootstrap = self.prepare(&dirs)?;
+        let pace = self.measure_pace();
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
             if i > 0 && dirs.len() > STAGGER_ABOVE {
@@ -84,7 +85,7 @@ impl DevnetArgs {
                 // same moment; the burst starves the bandwidth echoes.
                 std::thread::sleep(STAGGER);
             }
-            let child = self.spawn(i, dir, (i > 0).then_some(bootstrap.as_str()))?;
+            let child = self.spawn(i, dir, (i > 0).then_some(bootstrap.as_str()), pace)?;
             nodes.push(NodeProcess {
                 dir: dir.clone(),
                 child,
@@ -96,7 +97,6 @@ impl DevnetArgs {
             self.nodes,
             self.dir.display()
         );
-        println!("paced to fit this machine: {}", self.pace());
         for i in 0..nodes.len() {
             println!(
                 "node {i} dashboard: http://127.0.0.1:{}/  node API: 127.0.0.1:{} (qnode \
@@ -203,10 +203,18 @@ impl DevnetArgs {
         Ok(())
     }
 
-    /// The pace that fits this many nodes on this machine's cores.
-    fn pace(&self) -> Pace {
+    /// The pace that fits this many nodes on this machine as fast as it runs now.
+    fn measure_pace(&self) -> Pace {
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        Pace::for_machine(usize::from(self.nodes), cores)
+        println!("timing this machine (a dozen prime searches)…");
+        let cold_ms = pace::measure_cold_ms();
+        let pace = Pace::for_devnet(usize::from(self.nodes), cores, cold_ms);
+        println!(
+            "a cold discriminant costs about {cold_ms} ms of CPU here among many nodes; paced \
+             to fit {} nodes on {cores} cores: {pace}",
+            self.nodes
+        );
+        pace
     }
 
     /// Node I's dashboard and metrics port: 100 above its p2p port.
@@ -219,7 +227,7 @@ impl DevnetArgs {
         self.base_port as usize + 200 + i
     }
 
-    fn spawn(&self, i: usize, dir: &Path, bootstrap: Option<&str>) -> Result<Child> {
+    fn spawn(&self, i: usize, dir: &Path, bootstrap: Option<&str>, pace: Pace) -> Result<Child> {
         let port = self.base_port as usize + i;
         let worker_port = self.worker_base_port as usize + WORKER_PORT_STRIDE * i;
         let log = std::fs::File::create(dir.join("node.log"))
@@ -242,7 +250,7 @@ impl DevnetArgs {
             .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
             .args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")])
             .args(["--frame-interval-ms", &self.frame_interval_ms.to_string()])
-            .args(self.pace().args())
+            .args(pace.args())
             .args(["--network", &self.network.to_string()])
             .args(["--http-listen", &format!("127.0.0.1:{}", self.http_port(i))])
             .args(["--grpc-listen", &format!("127.0.0.1:{}", self.api_port(i))])

@@ -64,7 +64,7 @@ impl SimArgs {
                 degree: usize::from(self.degree),
                 seed: self.seed,
                 frame_interval: Duration::from_secs(2),
-                pace: Pace::for_machine(usize::from(self.peers), cores),
+                pace: Pace::for_simulation(usize::from(self.peers), cores),
             },
         };
         let runtime = runtime()?;

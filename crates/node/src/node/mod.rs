@@ -82,10 +82,10 @@ async fn start(config: &NodeConfig, services: &Services) -> Result<Running, Node
     })
 }
 
-/// Runs CPU-bound start-up work (verifying a setup, the self-test) off the async threads,
+/// Runs CPU-bound start-up work (verifying a setup, the self-test) on the compute threads,
 /// so that a signal still stops the start while it runs.
 async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(work).await {
+    match qnode_compute::run(work).await {
         Ok(value) => value,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // Cancelled: the runtime is shutting down, and drops this future with it.

@@ -154,7 +154,7 @@ impl ProofLoop {
             "proof loop starting"
         );
         let setup = this.setup.clone();
-        tokio::task::spawn_blocking(move || setup.prepare(size)).await??;
+        qnode_compute::run(move || setup.prepare(size)).await??;
         let mut unstored: Option<Unstored> = None;
         let mut storing: Option<JoinHandle<Result<bool, ProofLoopError>>> = None;
         loop {
@@ -172,7 +172,7 @@ impl ProofLoop {
             this.metrics.workers_answered(crate::clock::now_ms());
 
             let setup = this.setup.clone();
-            let (proofs, values, commitment) = tokio::task::spawn_blocking(move || {
+            let (proofs, values, commitment) = qnode_compute::run(move || {
                 let values: Vec<Scalar> = proofs.iter().map(|p| digest_value(p)).collect();
                 let commitment = setup.commit(size, &values).map(|c| g1_to_bytes(&c));
                 (proofs, values, commitment)
@@ -231,7 +231,7 @@ impl ProofLoop {
         let index = opened_index(&commitment, parallelism);
         let started = Instant::now();
         let setup = self.setup.clone();
-        let (previous, opening) = tokio::task::spawn_blocking(move || {
+        let (previous, opening) = qnode_compute::run(move || {
             let opening = setup.open(size, &previous.values, index);
             (previous, opening)
         })

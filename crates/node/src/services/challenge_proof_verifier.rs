@@ -240,7 +240,7 @@ pub async fn run(
         let divisor = ctx.difficulty_divisor;
         let peer = job.peer;
         let increment = job.increment;
-        let valid = tokio::task::spawn_blocking(move || verify(&job, divisor))
+        let valid = qnode_compute::run(move || verify(&job, divisor))
             .await
             .unwrap_or(false);
         verifying.finish(&peer);

@@ -113,7 +113,7 @@ pub async fn check_off_thread(
     head: u64,
 ) -> Result<ClockFrame, FrameProblem> {
     let (filter, difficulty) = (ctx.filter.clone(), ctx.master_difficulty);
-    tokio::task::spawn_blocking(move || check(frame, &filter, head, difficulty))
+    qnode_compute::run(move || check(frame, &filter, head, difficulty))
         .await
         .map_err(FrameProblem::Check)?
 }

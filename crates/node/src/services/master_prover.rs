@@ -55,8 +55,7 @@ pub async fn run(ctx: Arc<ServiceContext>, pacing: Pacing, mut shutdown: watch::
 async fn prove_and_publish(ctx: &ServiceContext) {
     let head = ctx.reel.lock().await.head().clone();
     let difficulty = ctx.master_difficulty;
-    let proved =
-        tokio::task::spawn_blocking(move || frame::prove_next(&head, now_ms(), difficulty)).await;
+    let proved = qnode_compute::run(move || frame::prove_next(&head, now_ms(), difficulty)).await;
     let next = match proved {
         Ok(Ok(next)) => next,
         Ok(Err(e)) => return tracing::error!("proving a master frame: {e}"),
