@@ -12,11 +12,10 @@ mod common;
 use qnode_sim::forger;
 
 use common::http::{sample, scrape, value};
-use common::{processes_mentioning, signal, wait_for};
+use common::{lines_of, processes_mentioning, signal, wait_for};
 use qnode_node::operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Mutex};
@@ -61,13 +60,7 @@ impl Devnet {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, output) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let output = lines_of(child.stdout.take().unwrap());
         Devnet { child, dir, output }
     }
 

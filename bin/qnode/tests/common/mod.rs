@@ -48,6 +48,19 @@ pub fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Opti
     }
 }
 
+/// The lines of `pipe` (a child's stdout or stderr), read on a thread of their own so the
+/// child never blocks on a full pipe; reading goes on after the receiver is dropped.
+pub fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    lines
+}
+
 /// The lines a reader thread still sends until its pipe closes, bounded by `within`: a
 /// process that has exited may not have had its last lines read yet.
 pub fn remaining_lines(lines: &std::sync::mpsc::Receiver<String>, within: Duration) -> Vec<String> {
