@@ -12,10 +12,11 @@ mod common;
 use qnode_sim::forger;
 
 use common::http::{sample, scrape, value};
-use common::{lines_of, processes_mentioning, signal, wait_for};
+use common::{fixed_pace, lines_of, processes_mentioning, signal, wait_for};
 use qnode_node::operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Mutex};
@@ -37,8 +38,9 @@ struct Devnet {
 impl Devnet {
     fn start(nodes: u16, base_port: u16, worker_base_port: u16, frame_ms: u64) -> Devnet {
         let ports = [base_port, worker_base_port];
-        let frame = ["--frame-interval-ms".to_string(), frame_ms.to_string()];
-        Devnet::start_in(tempfile::tempdir().unwrap(), nodes, ports, &frame)
+        let mut args = vec!["--frame-interval-ms".to_string(), frame_ms.to_string()];
+        args.extend(fixed_pace(nodes));
+        Devnet::start_in(tempfile::tempdir().unwrap(), nodes, ports, &args)
     }
 
     /// A devnet in `dir` (which may hold keys already), with `extra` arguments.
@@ -70,6 +72,38 @@ impl Devnet {
 
     fn status(&self, i: usize) -> Option<Status> {
         status::read(&self.node_dir(i))
+    }
+
+    /// [`wait_for`]; on a timeout it first prints each node's last status and the end of
+    /// its log, so a failure (in CI above all) shows which condition was missing and why.
+    fn wait_for<T>(&self, within: Duration, what: &str, check: impl FnMut() -> Option<T>) -> T {
+        let waited = std::panic::catch_unwind(AssertUnwindSafe(|| wait_for(within, what, check)));
+        waited.unwrap_or_else(|timeout| {
+            self.describe();
+            std::panic::resume_unwind(timeout)
+        })
+    }
+
+    fn describe(&self) {
+        const LOG_LINES: usize = 40;
+        for i in (0..).take_while(|i| self.node_dir(*i).exists()) {
+            match self.status(i) {
+                Some(s) => {
+                    let peers: Vec<_> = s.peers.iter().map(|p| &p.info).collect();
+                    eprintln!(
+                        "node {i}: head {} ({}), increment {:?}, peers {peers:?}",
+                        s.head_frame, s.head_output, s.increment
+                    );
+                }
+                None => eprintln!("node {i}: no status"),
+            }
+            let log =
+                std::fs::read_to_string(self.node_dir(i).join("node.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            for line in &lines[lines.len().saturating_sub(LOG_LINES)..] {
+                eprintln!("  node {i}: {line}");
+            }
+        }
     }
 
     /// SIGTERM (what Ctrl-C amounts to), then the exit code within `within`.
@@ -252,7 +286,7 @@ fn assert_every_metric_series(http: u16) {
 fn a_devnet_agrees_on_the_clock_and_every_node_verifies_the_others() {
     let _one = exclusive();
     let devnet = Devnet::start(3, 23_000, 23_300, 1000);
-    let statuses = wait_for(
+    let statuses = devnet.wait_for(
         Duration::from_secs(180),
         "3 nodes at one head, peers verified",
         || {
@@ -315,7 +349,7 @@ fn six_nodes_pace_themselves_agree_and_verify_every_peer() {
         [25_600, 25_900],
         &[],
     );
-    let statuses = wait_for(
+    let statuses = devnet.wait_for(
         Duration::from_secs(300),
         "6 nodes at one head, every peer verified",
         || {
@@ -371,14 +405,14 @@ fn heads_agree(all: &[Status]) -> bool {
 fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
     let _one = exclusive();
     let devnet = Devnet::start(2, 24_000, 24_300, 300);
-    let first = wait_for(Duration::from_secs(120), "the devnet past frame 25", || {
+    let first = devnet.wait_for(Duration::from_secs(120), "the devnet past frame 25", || {
         devnet.status(0).filter(|s| s.head_frame >= 25)
     });
     let late_dir = joining_dir(&devnet, "late");
     let bootstrap = bootstrap_of(&first);
     // Its own prover waits a minute between frames: only sync can bring it up to date.
     let late = Node::start(&late_dir, 24_010, 24_350, &bootstrap, 60_000);
-    let synced = wait_for(
+    let synced = devnet.wait_for(
         Duration::from_secs(120),
         "the late node at the head",
         || {
@@ -406,7 +440,7 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
 
     // It leaves; the others notice; it comes back on the same key and port.
     late.stop();
-    wait_for(Duration::from_secs(30), "node 0 to see it gone", || {
+    devnet.wait_for(Duration::from_secs(30), "node 0 to see it gone", || {
         let s = devnet.status(0)?;
         peer(&s, &late_id)
             .is_some_and(|p| !p.info.connected)
@@ -418,7 +452,7 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
         .unwrap();
     let gone_at = devnet.status(0).unwrap().head_frame;
     let back = Node::start(&late_dir, 24_010, 24_350, &bootstrap, 60_000);
-    wait_for(
+    devnet.wait_for(
         Duration::from_secs(90),
         "the returning node picked up again",
         || {
@@ -427,7 +461,7 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
             (p.info.connected && p.info.reports_verified > verified_before).then_some(())
         },
     );
-    wait_for(
+    devnet.wait_for(
         Duration::from_secs(90),
         "the returning node caught up",
         || {
@@ -443,7 +477,7 @@ fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
 fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let _one = exclusive();
     let devnet = Devnet::start(2, 25_000, 25_300, 1000);
-    let first = wait_for(Duration::from_secs(120), "two verified nodes", || {
+    let first = devnet.wait_for(Duration::from_secs(120), "two verified nodes", || {
         devnet.status(0).filter(|s| {
             s.peers
                 .iter()
@@ -462,7 +496,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let difficulty = (qnode_protocol::frame::DEFAULT_DIFFICULTY / 10_000).max(1);
 
     // A message of a type this version does not know is ignored and counted, not punished.
-    let unknown = wait_for(Duration::from_secs(90), "an unknown type ignored", || {
+    let unknown = devnet.wait_for(Duration::from_secs(90), "an unknown type ignored", || {
         runtime.block_on(forger::publish(&forger, [forger::unknown_type().unwrap()]));
         devnet.status(0).filter(|s| s.counters.unknown_messages > 0)
     });
@@ -477,7 +511,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     assert!(counted >= 1.0, "{counted}");
 
     // Forge until node 0 holds it below zero; publishing fails until the mesh forms.
-    let scored = wait_for(Duration::from_secs(90), "the forger penalised", || {
+    let scored = devnet.wait_for(Duration::from_secs(90), "the forger penalised", || {
         let head = devnet.status(0)?.head_frame;
         let forgeries = [
             forger::report(520, head).unwrap(),
@@ -498,7 +532,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     assert!(forger_seen.info.score <= -1000);
 
     // From now on what it sends is ignored, and gossipsub ranks it below its thresholds.
-    let ignored = wait_for(
+    let ignored = devnet.wait_for(
         Duration::from_secs(60),
         "the forger's messages ignored",
         || {
@@ -517,7 +551,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         },
     );
     let head_then = ignored.head_frame;
-    wait_for(Duration::from_secs(60), "the honest nodes going on", || {
+    devnet.wait_for(Duration::from_secs(60), "the honest nodes going on", || {
         let a = devnet.status(0)?;
         let b = devnet.status(1)?;
         let honest = peer(&a, &b.peer_id)?;
@@ -550,7 +584,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         .unwrap()
         .info
         .messages_ignored;
-    wait_for(Duration::from_secs(60), "the forger gone", || {
+    devnet.wait_for(Duration::from_secs(60), "the forger gone", || {
         let s = devnet.status(0)?;
         peer(&s, &forger_id)
             .filter(|p| !p.info.connected)
@@ -563,7 +597,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
             vec![bootstrap_of(&first).parse().unwrap()],
         ))
         .unwrap();
-    wait_for(
+    devnet.wait_for(
         Duration::from_secs(60),
         "the forger back, penalised",
         || {
@@ -587,7 +621,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     // A devnet killed outright leaves no node or worker behind.
     let dir_name = devnet.dir.path().display().to_string();
     signal("KILL", devnet.child.id());
-    wait_for(Duration::from_secs(15), "the orphaned nodes gone", || {
+    devnet.wait_for(Duration::from_secs(15), "the orphaned nodes gone", || {
         processes_mentioning(&dir_name).is_empty().then_some(())
     });
 }
@@ -614,7 +648,7 @@ fn two_networks_bootstrapped_to_each_other_share_nothing() {
         .into_iter()
         .enumerate()
         .map(|(i, dir)| {
-            let extra = [
+            let mut extra = vec![
                 "--network".to_string(),
                 (10 + i).to_string(),
                 "--bootstrap".to_string(),
@@ -622,12 +656,13 @@ fn two_networks_bootstrapped_to_each_other_share_nothing() {
                 "--frame-interval-ms".to_string(),
                 "1000".to_string(),
             ];
+            extra.extend(fixed_pace(2));
             Devnet::start_in(dir, 2, [bases[i], bases[i] + 300], &extra)
         })
         .collect();
     // Each devnet's nodes agree and verify each other, and every node has met and
     // dropped the other devnet's node 0.
-    let statuses = wait_for(
+    let statuses = devnets[0].wait_for(
         Duration::from_secs(240),
         "two devnets, each agreed and verified, having met",
         || {

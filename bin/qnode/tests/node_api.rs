@@ -8,7 +8,7 @@
 mod common;
 mod operator_tools;
 
-use common::{listed_frame_numbers, qnode, quiet, text, wait_for};
+use common::{fixed_pace, listed_frame_numbers, qnode, quiet, text, wait_for};
 use qnode_node::operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{
@@ -53,7 +53,9 @@ fn every_node_api_call_against_a_running_devnet() {
     let _devnet = quiet(|c| {
         c.args(["devnet", "--nodes", "2", "--frame-interval-ms", "1000"])
             .args(["--base-port", &BASE_PORT.to_string()])
-            .args(["--worker-base-port", "27500", "--dir"])
+            .args(["--worker-base-port", "27500"])
+            .args(fixed_pace(2))
+            .arg("--dir")
             .arg(temp.path())
     });
     let dirs: Vec<PathBuf> = (0..2)

@@ -7,7 +7,7 @@
 mod common;
 
 use common::http::{get, sample, scrape};
-use common::{quiet, wait_for, Process};
+use common::{fixed_pace, quiet, wait_for, Process};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -169,6 +169,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
             "--worker-base-port",
             "26600",
         ])
+        .args(fixed_pace(2))
         .arg("--dir")
         .arg(dir.path())
         .stdout(Stdio::null())

@@ -39,6 +39,16 @@ pub struct DevnetArgs {
     /// Milliseconds without a new head before a node proves the next master frame.
     #[arg(long, default_value_t = 2_000)]
     frame_interval_ms: u64,
+    /// Each node's `--min-frame-interval-ms`. Left out, this and the next two are chosen
+    /// to fit this many nodes on this machine, from a dozen timed prime searches.
+    #[arg(long)]
+    min_frame_interval_ms: Option<u64>,
+    /// Each node's `--report-window-secs` (measured if left out).
+    #[arg(long)]
+    report_window_secs: Option<u64>,
+    /// Each node's `--min-increment-ms` (measured if left out).
+    #[arg(long)]
+    min_increment_ms: Option<u64>,
     /// The devnet's network id: it is in the genesis, the gossip topics and the protocol
     /// names, so devnets of different ids that meet share nothing.
     #[arg(long, default_value_t = 0)]
@@ -77,7 +87,7 @@ impl DevnetArgs {
             .map(|i| self.dir.join(format!("node-{i}")))
             .collect();
         let bootstrap = self.prepare(&dirs)?;
-        let pace = self.measure_pace();
+        let pace = self.pace();
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
             if i > 0 && dirs.len() > STAGGER_ABOVE {
@@ -203,15 +213,40 @@ impl DevnetArgs {
         Ok(())
     }
 
-    /// The pace that fits this many nodes on this machine as fast as it runs now.
-    fn measure_pace(&self) -> Pace {
+    /// The pace the flags ask for; what they leave out fits this many nodes on this
+    /// machine as fast as it runs now.
+    fn pace(&self) -> Pace {
+        let asked = (
+            self.min_frame_interval_ms,
+            self.report_window_secs,
+            self.min_increment_ms,
+        );
+        if let (Some(frame), Some(window), Some(increment)) = asked {
+            let pace = Pace {
+                min_frame_interval_ms: frame,
+                report_window_secs: window,
+                min_increment_ms: increment,
+            };
+            println!("paced as asked: {pace}");
+            return pace;
+        }
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         println!("timing this machine (a dozen prime searches)…");
         let cold_ms = pace::measure_cold_ms();
-        let pace = Pace::for_devnet(usize::from(self.nodes), cores, cold_ms);
+        let fitted = Pace::for_devnet(usize::from(self.nodes), cores, cold_ms);
+        let pace = Pace {
+            min_frame_interval_ms: asked.0.unwrap_or(fitted.min_frame_interval_ms),
+            report_window_secs: asked.1.unwrap_or(fitted.report_window_secs),
+            min_increment_ms: asked.2.unwrap_or(fitted.min_increment_ms),
+        };
+        let flags = if pace == fitted {
+            ""
+        } else {
+            " (part of it from your flags)"
+        };
         println!(
             "a cold discriminant costs about {cold_ms} ms of CPU here among many nodes; paced \
-             to fit {} nodes on {cores} cores: {pace}",
+             to fit {} nodes on {cores} cores{flags}: {pace}",
             self.nodes
         );
         pace

@@ -48,6 +48,15 @@ pub fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Opti
     }
 }
 
+/// A pace that does not depend on how fast this machine is at the moment (the one
+/// `qnode sim` uses), for the tests whose subject is not pacing: a devnet that times a
+/// slow machine slows its pace as well as its work, which would stretch every deadline
+/// twice over.
+pub fn fixed_pace(nodes: u16) -> [String; 6] {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    qnode_sim::pace::Pace::for_simulation(usize::from(nodes), cores).args()
+}
+
 /// The lines of `pipe` (a child's stdout or stderr), read on a thread of their own so the
 /// child never blocks on a full pipe; reading goes on after the receiver is dropped.
 pub fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
