@@ -8,7 +8,8 @@
 //! below 2^20 instead of 2^16, `sieve`): that only drops candidates with a small factor,
 //! which the primality test would reject anyway, and saves about a fifth of the expensive
 //! tests. The survivors are tested on every core at once, and the smallest one found prime
-//! wins, so the result does not depend on which thread finishes first.
+//! wins, so the result does not depend on which thread finishes first. While GMP confirms
+//! that one, a verifier checks its proof under it on another core.
 
 use crate::fermat::FermatBase2;
 use crate::sieve::mark_small_factors;
@@ -26,6 +27,18 @@ const WINDOW: usize = 1 << 16;
 
 /// The negative prime discriminant for `seed`.
 pub fn create_discriminant(seed: &[u8]) -> Integer {
+    create_discriminant_meanwhile(seed, |_| ()).0
+}
+
+/// [`create_discriminant`], running `meanwhile` on the answer while GMP's test confirms
+/// it. That test is the search's last step and takes one core for a few milliseconds, so a
+/// verifier can check its proof on another core in that time. A candidate that passes the
+/// Fermat pre-test is prime, bar a base-2 pseudoprime, which GMP rejects: then `meanwhile`'s
+/// result is thrown away and the search goes on.
+pub(crate) fn create_discriminant_meanwhile<T: Send>(
+    seed: &[u8],
+    meanwhile: impl Fn(&Integer) -> T + Sync,
+) -> (Integer, T) {
     let bytes = random_bytes_from_seed(seed, (DISCRIMINANT_BITS / 8) as usize + 2);
     let (n_bytes, tail) = bytes.split_at(bytes.len() - 2);
     let pick = usize::from(u16::from_be_bytes([tail[0], tail[1]]));
@@ -42,18 +55,46 @@ pub fn create_discriminant(seed: &[u8]) -> Integer {
         composite.fill(false);
         mark_small_factors(&n, &mut composite);
         let survivors: Vec<usize> = (0..WINDOW).filter(|&i| !composite[i]).collect();
-        if let Some(i) = first_probable_prime(&n, &survivors) {
-            return -(n + u64::from(M) * i as u64);
+        let negated = |candidate: &Integer| meanwhile(&Integer::from(-candidate));
+        if let Some((i, result)) = first_probable_prime(&n, &survivors, negated) {
+            return (-(n + u64::from(M) * i as u64), result);
         }
         n += u64::from(M) * WINDOW as u64;
     }
 }
 
-/// The first offset i of `offsets` (ascending) for which n + M·i is a probable prime.
-/// Threads take offsets in order from a shared counter; one stops at a prime or once its
-/// next offset lies beyond the smallest prime found. Every offset below that prime was
-/// handed out before it, so each is tested and the answer is the sequential one.
-fn first_probable_prime(n: &Integer, offsets: &[usize]) -> Option<usize> {
+/// The first offset i of `offsets` (ascending) for which n + M·i is a probable prime, by
+/// GMP's test, with `meanwhile`'s result for that prime (computed while GMP tests it).
+fn first_probable_prime<T: Send>(
+    n: &Integer,
+    offsets: &[usize],
+    meanwhile: impl Fn(&Integer) -> T + Sync,
+) -> Option<(usize, T)> {
+    let mut from = 0;
+    while let Some(k) = first_fermat_survivor(n, &offsets[from..]).map(|k| from + k) {
+        let candidate = Integer::from(n + u64::from(M) * offsets[k] as u64);
+        let (prime, result) = std::thread::scope(|scope| {
+            let gmp = scope.spawn(|| candidate.is_probably_prime(1) != IsPrime::No);
+            let result = meanwhile(&candidate);
+            let prime = gmp
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (prime, result)
+        });
+        if prime {
+            return Some((offsets[k], result));
+        }
+        from = k + 1;
+    }
+    None
+}
+
+/// The index of the first offset of `offsets` whose candidate n + M·i the base-2 Fermat
+/// test does not prove composite. Threads take offsets in order from a shared counter; one
+/// stops at a survivor or once its next offset lies beyond the smallest survivor found.
+/// Every offset below that survivor was handed out before it, so each is tested and the
+/// answer is the sequential one.
+fn first_fermat_survivor(n: &Integer, offsets: &[usize]) -> Option<usize> {
     let next = AtomicUsize::new(0);
     let found = AtomicUsize::new(usize::MAX);
     let search = || {
@@ -65,13 +106,10 @@ fn first_probable_prime(n: &Integer, offsets: &[usize]) -> Option<usize> {
                 return;
             }
             candidate.assign(n + u64::from(M) * offsets[k] as u64);
-            if fermat
+            if !fermat
                 .as_mut()
                 .is_some_and(|f| f.proves_composite(&candidate))
             {
-                continue;
-            }
-            if candidate.is_probably_prime(1) != IsPrime::No {
                 found.fetch_min(k, Ordering::Relaxed);
                 return;
             }
@@ -83,7 +121,7 @@ fn first_probable_prime(n: &Integer, offsets: &[usize]) -> Option<usize> {
         }
         search();
     });
-    offsets.get(found.into_inner()).copied()
+    Some(found.into_inner()).filter(|&k| k < offsets.len())
 }
 
 /// Threads for the sieve and the search: every core, since a verification waits on them.
@@ -98,11 +136,29 @@ pub(crate) fn search_threads() -> usize {
 /// (The simulation's fifty nodes, each checking a new frame within the same few
 /// milliseconds, used to run fifty identical searches and stall the process for seconds.)
 pub fn discriminant_cached(seed: &[u8]) -> Integer {
+    discriminant_cached_meanwhile(seed, |_| ()).0
+}
+
+/// [`discriminant_cached`], with [`create_discriminant_meanwhile`]'s result when this call
+/// is the one that searched; `None` when the discriminant was known or another caller
+/// searched for it.
+pub(crate) fn discriminant_cached_meanwhile<T: Send>(
+    seed: &[u8],
+    meanwhile: impl Fn(&Integer) -> T + Sync,
+) -> (Integer, Option<T>) {
     static CACHE: OnceLock<Mutex<RecentDiscriminants>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     // The lock covers only the lookup, so verifiers of other challenges never wait.
     let slot = lock(cache).slot(seed);
-    slot.get_or_init(|| create_discriminant(seed)).clone()
+    let mut searched = None;
+    let discriminant = slot
+        .get_or_init(|| {
+            let (discriminant, result) = create_discriminant_meanwhile(seed, &meanwhile);
+            searched = Some(result);
+            discriminant
+        })
+        .clone();
+    (discriminant, searched)
 }
 
 /// A discriminant that is found, or being searched for by one caller.
@@ -177,11 +233,21 @@ mod tests {
         let sequential = offsets.iter().copied().find(|&i| {
             (Integer::from(1) + u64::from(M) * i as u64).is_probably_prime(30) != IsPrime::No
         });
+        let first = |n: &Integer, offsets: &[usize]| {
+            first_probable_prime(n, offsets, |candidate| candidate.clone()).map(|(i, prime)| {
+                assert_eq!(
+                    prime,
+                    Integer::from(n + M * i as u32),
+                    "meanwhile saw the answer"
+                );
+                i
+            })
+        };
         for _ in 0..50 {
-            assert_eq!(first_probable_prime(&n, &offsets), sequential);
+            assert_eq!(first(&n, &offsets), sequential);
         }
-        assert_eq!(first_probable_prime(&n, &[]), None);
-        assert_eq!(first_probable_prime(&Integer::from(4), &[0, 2, 4]), None);
+        assert_eq!(first(&n, &[]), None);
+        assert_eq!(first(&Integer::from(4), &[0, 2, 4]), None);
     }
 
     #[test]

@@ -1,24 +1,88 @@
 //! The sieve in front of the discriminant's prime search: which offsets i of a window make
 //! `n + M·i` divisible by a prime 17 ≤ p < 2^20 (M already rules out 2 to 13).
 //!
-//! Finding the first such i for a prime needs n mod p, and 82,000 of those on a 2048-bit n
-//! are most of the sieve's cost. So the primes are grouped into products of about 512 bits:
-//! n mod P for the group first, then each prime's residue from that quarter-size number:
-//! about 41 ns a prime instead of 52, and the groups are split over every core
-//! (docs/performance.md has the timings).
+//! Finding the first such i for a prime needs n mod p, and one of those per prime on a
+//! 2048-bit n is most of the sieve's cost. So the primes are grouped into products of about
+//! 512 bits: n mod P for the group first (GMP), then each prime's residue from that
+//! quarter-size number by multiplications with a stored reciprocal instead of divisions,
+//! and the groups are split over every core (docs/performance.md has the timings).
 
 use crate::discriminant::{search_threads, M};
+use rug::integer::Order;
 use rug::{Assign, Integer};
 use std::sync::OnceLock;
 
 const PRIME_LIMIT: u32 = 1 << 20;
 const GROUP_PRODUCT_BITS: u32 = 512;
+const GROUP_LIMBS: usize = (GROUP_PRODUCT_BITS / 64) as usize;
+const INTERLEAVED: usize = 4;
 
 /// Primes whose product has at most [`GROUP_PRODUCT_BITS`] bits.
 struct PrimeGroup {
     product: Integer,
-    /// Each prime p with M⁻¹ mod p.
-    primes: Vec<(u32, u32)>,
+    primes: Vec<SievePrime>,
+}
+
+/// A prime of the sieve, with what finding its first multiple needs.
+#[derive(Clone, Copy)]
+struct SievePrime {
+    p: u32,
+    /// M⁻¹ mod p.
+    m_inverse: u32,
+    /// ⌊(2^64 − 1) / p⌋: remainders by two multiplications instead of a division.
+    reciprocal: u64,
+}
+
+impl SievePrime {
+    fn new(p: u32) -> Self {
+        Self {
+            p,
+            m_inverse: mod_inverse(M % p, p),
+            reciprocal: u64::MAX / u64::from(p),
+        }
+    }
+
+    /// x mod p (Barrett: the quotient estimate is exact or one short).
+    fn reduce(self, x: u64) -> u64 {
+        let p = u64::from(self.p);
+        let quotient = ((u128::from(x) * u128::from(self.reciprocal)) >> 64) as u64;
+        let r = x - quotient * p;
+        if r >= p {
+            r - p
+        } else {
+            r
+        }
+    }
+
+    /// The number with these 64-bit limbs (least significant first) mod p, half a limb at
+    /// a time so that each step stays below 2^64.
+    fn residue(self, limbs: &[u64]) -> u64 {
+        Self::residues([self], limbs)[0]
+    }
+
+    /// [`Self::residue`] for several primes at once: one prime's steps wait on each other,
+    /// so interleaving independent primes keeps the multiplier busy (1.6× faster here).
+    fn residues<const K: usize>(primes: [Self; K], limbs: &[u64]) -> [u64; K] {
+        let mut acc = [0u64; K];
+        for &limb in limbs.iter().rev() {
+            for half in [limb >> 32, limb & 0xffff_ffff] {
+                for (acc, prime) in acc.iter_mut().zip(primes) {
+                    *acc = prime.reduce((*acc << 32) | half);
+                }
+            }
+        }
+        acc
+    }
+
+    /// The first offset i with p | n + M·i, from n mod p: i ≡ −n·M⁻¹ (mod p).
+    fn first_multiple(self, n_mod_p: u64) -> u32 {
+        let neg_n = if n_mod_p == 0 {
+            0
+        } else {
+            u64::from(self.p) - n_mod_p
+        };
+        self.reduce(neg_n * u64::from(self.m_inverse)) as u32
+    }
 }
 
 /// `composite[i]` becomes true for each offset i below its length at which `n + M·i`
@@ -52,13 +116,23 @@ pub(crate) fn mark_small_factors(n: &Integer, composite: &mut [bool]) {
 fn first_multiples(n: &Integer, groups: &[PrimeGroup]) -> Vec<(u32, u32)> {
     let mut out = Vec::with_capacity(groups.iter().map(|g| g.primes.len()).sum());
     let mut residue = Integer::new();
+    let mut limbs = [0u64; GROUP_LIMBS];
     for group in groups {
+        // n mod p = (n mod P) mod p.
         residue.assign(n % &group.product);
-        for &(p, m_inverse) in &group.primes {
-            // i ≡ −n·M⁻¹ (mod p); n mod p = (n mod P) mod p.
-            let neg_n = (p - residue.mod_u(p)) % p;
-            let first = u64::from(neg_n) * u64::from(m_inverse) % u64::from(p);
-            out.push((p, first as u32));
+        residue.write_digits(&mut limbs, Order::Lsf);
+        let (batches, rest) = group.primes.as_chunks::<INTERLEAVED>();
+        for &prime in rest {
+            out.push((prime.p, prime.first_multiple(prime.residue(&limbs))));
+        }
+        for &batch in batches {
+            let residues = SievePrime::residues(batch, &limbs);
+            out.extend(
+                batch
+                    .iter()
+                    .zip(residues)
+                    .map(|(prime, r)| (prime.p, prime.first_multiple(r))),
+            );
         }
     }
     out
@@ -83,7 +157,7 @@ fn prime_groups() -> &'static [PrimeGroup] {
                 ));
             }
             group.product *= p;
-            group.primes.push((p, mod_inverse(M % p, p)));
+            group.primes.push(SievePrime::new(p));
         }
         groups.push(group);
         groups
@@ -126,7 +200,7 @@ mod tests {
         let groups = prime_groups();
         let grouped: Vec<u32> = groups
             .iter()
-            .flat_map(|g| g.primes.iter().map(|&(p, _)| p))
+            .flat_map(|g| g.primes.iter().map(|prime| prime.p))
             .collect();
         assert_eq!(
             grouped,
@@ -138,8 +212,24 @@ mod tests {
             let product = g
                 .primes
                 .iter()
-                .fold(Integer::from(1), |acc, &(p, _)| acc * p);
+                .fold(Integer::from(1), |acc, prime| acc * prime.p);
             assert_eq!(product, g.product);
+        }
+    }
+
+    proptest! {
+        /// The division-free residues are GMP's, for any primes the sieve could hold, one
+        /// at a time or interleaved.
+        #[test]
+        fn residues_without_division_are_gmps(
+            limbs in proptest::array::uniform8(any::<u64>()),
+            odd in proptest::array::uniform4(3u32..),
+        ) {
+            let primes = odd.map(|p| SievePrime { p: p | 1, m_inverse: 0, reciprocal: u64::MAX / u64::from(p | 1) });
+            let n = Integer::from_digits(&limbs, Order::Lsf);
+            let expected = primes.map(|prime| u64::from(n.mod_u(prime.p)));
+            prop_assert_eq!(SievePrime::residues(primes, &limbs), expected);
+            prop_assert_eq!(primes[0].residue(&limbs), expected[0]);
         }
     }
 
@@ -151,7 +241,7 @@ mod tests {
         fn marks_exactly_the_offsets_with_a_small_factor(
             bytes in proptest::collection::vec(any::<u8>(), 256),
         ) {
-            let n = Integer::from_digits(&bytes, rug::integer::Order::Msf);
+            let n = Integer::from_digits(&bytes, Order::Msf);
             let mut composite = vec![false; 24];
             mark_small_factors(&n, &mut composite);
             let primes: Vec<u32> = primes_from_17_below(PRIME_LIMIT).collect();

@@ -31,6 +31,25 @@ fn the_valid_output_verifies() {
     assert_eq!(verify(CHALLENGE, T, valid()), Ok(()));
 }
 
+/// The first verification of a challenge checks its proof while the discriminant's prime
+/// is confirmed; later ones check it after. Both must give the same verdict.
+#[test]
+fn a_cold_verification_answers_as_a_warm_one() {
+    for (i, damage) in [None, Some(FORM_BYTES - 1), Some(OUTPUT_BYTES - 1), Some(3)]
+        .into_iter()
+        .enumerate()
+    {
+        let challenge = format!("cold verification {i}").into_bytes();
+        let mut out = solve(&challenge, T).expect("t > 0");
+        if let Some(at) = damage {
+            out[at] ^= 1;
+        }
+        let cold = verify(&challenge, T, &out);
+        assert_eq!(cold.is_ok(), damage.is_none(), "{damage:?}: {cold:?}");
+        assert_eq!(verify(&challenge, T, &out), cold, "warm, {damage:?}");
+    }
+}
+
 #[test]
 fn difficulty_zero_is_an_error_not_a_panic() {
     assert_eq!(verify(CHALLENGE, 0, valid()), Err(VdfError::ZeroDifficulty));
