@@ -141,7 +141,8 @@ pub fn discriminant_cached(seed: &[u8]) -> Integer {
 
 /// [`discriminant_cached`], with [`create_discriminant_meanwhile`]'s result when this call
 /// is the one that searched; `None` when the discriminant was known or another caller
-/// searched for it.
+/// searched for it. `meanwhile` runs within the search, so other callers of the seed wait
+/// for it too: it should take less than GMP's test beside it, as a proof check does.
 pub(crate) fn discriminant_cached_meanwhile<T: Send>(
     seed: &[u8],
     meanwhile: impl Fn(&Integer) -> T + Sync,
