@@ -225,7 +225,7 @@ mod tests {
             limbs in proptest::array::uniform8(any::<u64>()),
             odd in proptest::array::uniform4(3u32..),
         ) {
-            let primes = odd.map(|p| SievePrime { p: p | 1, m_inverse: 0, reciprocal: u64::MAX / u64::from(p | 1) });
+            let primes = odd.map(|p| SievePrime::new(p | 1));
             let n = Integer::from_digits(&limbs, Order::Lsf);
             let expected = primes.map(|prime| u64::from(n.mod_u(prime.p)));
             prop_assert_eq!(SievePrime::residues(primes, &limbs), expected);
