@@ -6,7 +6,7 @@
 //! (at |d|^¼) so the final reduction takes only a step or two.
 
 use crate::form::{Form, ReduceScratch};
-use crate::xgcd::{partial_xgcd, XgcdScratch};
+use crate::xgcd::{invert, partial_xgcd, XgcdScratch};
 use rug::ops::{DivRoundingAssign, NegAssign, RemRoundingAssign};
 use rug::{Assign, Integer};
 
@@ -86,12 +86,9 @@ impl ClassGroup {
         let s = &mut self.s;
         // k = −c·b⁻¹ mod a. gcd(a, b) = 1 whenever |d| is prime and a < |d|, which holds
         // for every form we build or accept; anything else takes the general path.
-        match f.b.invert_ref(&f.a) {
-            Some(inverse) => s.k.assign(inverse),
-            None => {
-                let g = f.clone();
-                return self.multiply(f, &g);
-            }
+        if !invert(&mut s.k, &f.b, &f.a, &mut s.xgcd) {
+            let g = f.clone();
+            return self.multiply(f, &g);
         }
         s.k *= &f.c;
         s.k.neg_assign();

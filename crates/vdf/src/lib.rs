@@ -8,8 +8,8 @@
 //! rejected with a [`VdfError`], never a panic, and a difficulty of 0 is an error.
 //!
 //! Arithmetic is GMP through `rug`, with NUDUPL squaring, NUCOMP composition and a
-//! Lehmer partial extended GCD; the proof is assembled from checkpoints kept while
-//! squaring. The discriminant's prime search throws out composites with a base-2 Fermat
+//! Lehmer extended GCD of our own on limb vectors (partial for both, full for NUDUPL's
+//! inverse); the proof is assembled from checkpoints kept while squaring. The discriminant's prime search throws out composites with a base-2 Fermat
 //! test on OpenSSL before GMP's own test decides.
 
 mod challenge;
@@ -17,6 +17,7 @@ mod discriminant;
 mod fermat;
 mod form;
 mod group;
+mod limbs;
 mod proof;
 mod sieve;
 mod xgcd;
