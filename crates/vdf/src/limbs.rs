@@ -61,10 +61,6 @@ pub(crate) fn near_a_carry(y: &[u64; 3], shift: u32, error: u64) -> bool {
     (middle == 0 && y[0] < error) || (middle == mask && y[0] > u64::MAX - error)
 }
 
-pub(crate) fn is_zero(x: &[u64]) -> bool {
-    x.iter().all(|&l| l == 0)
-}
-
 /// `x > y` for little-endian limbs of any lengths.
 pub(crate) fn greater(x: &[u64], y: &[u64]) -> bool {
     let n = x.len().max(y.len());

@@ -6,9 +6,7 @@
 //! a matrix through GMP's integer calls took longer than GMP's own inverse (profile of
 //! 3 December).
 
-use crate::limbs::{
-    bit_length, greater, is_zero, load, mul_add, mul_sub, near_a_carry, store, top_bits,
-};
+use crate::limbs::{bit_length, greater, load, mul_add, mul_sub, near_a_carry, store, top_bits};
 use rug::ops::{NegAssign, RemRoundingAssign};
 use rug::{Assign, Integer};
 
@@ -108,10 +106,10 @@ impl XgcdScratch {
     }
 
     fn run(&mut self) {
-        while !is_zero(&self.r1[..self.len]) && greater(&self.r1[..self.len], &self.bound) {
+        // r1 > bound ≥ 0 also means r1 ≠ 0.
+        while greater(&self.r1[..self.len], &self.bound) {
             let top = &self.r2[..self.len];
-            let shift =
-                (64 * self.len as u32 - top[self.len - 1].leading_zeros()).saturating_sub(62);
+            let shift = bit_length(top).saturating_sub(62);
             let m = word_steps(
                 top_bits(top, shift),
                 top_bits(&self.r1[..self.len], shift),
