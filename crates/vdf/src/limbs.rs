@@ -99,3 +99,39 @@ pub(crate) fn top_bits(limbs: &[u64], shift: u32) -> i64 {
     // The caller's shift leaves at most 62 significant bits.
     ((lo | hi) & (u64::MAX >> 2)) as i64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn limb() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            Just(0u64),
+            Just(u64::MAX),
+            0u64..1 << 20,
+            (u64::MAX - (1 << 20))..=u64::MAX,
+            any::<u64>(),
+        ]
+    }
+
+    proptest! {
+        /// "Not near a carry" must mean that every y + e with |e| < error has the same
+        /// bits from `shift` up; the extremes of e decide it.
+        #[test]
+        fn far_from_a_carry_means_the_top_bits_cannot_move(
+            y in proptest::array::uniform3(limb()),
+            shift in 64u32..=130,
+            error in prop_oneof![1u64..1 << 20, 1u64..=1 << 63],
+        ) {
+            let value = Integer::from_digits(&y, rug::integer::Order::Lsf);
+            let top = |v: Integer| v >> shift;
+            let margin = Integer::from(error - 1);
+            let moved = top(Integer::from(&value - &margin)) != top(value.clone())
+                || top(Integer::from(&value + &margin)) != top(value.clone());
+            if moved {
+                prop_assert!(near_a_carry(&y, shift, error));
+            }
+        }
+    }
+}

@@ -374,6 +374,85 @@ mod tests {
         (r2, r1)
     }
 
+    /// Limbs that sit on the edges the word steps and the second round must get right:
+    /// runs of zeros and ones across limb boundaries (carries), a lone top bit, small
+    /// words, and random ones in between.
+    fn edgy_limbs(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u64>> {
+        let limb = prop_oneof![
+            Just(0u64),
+            Just(u64::MAX),
+            Just(1u64 << 63),
+            Just((1u64 << 63) - 1),
+            0u64..4,
+            any::<u64>(),
+        ];
+        proptest::collection::vec(limb, len)
+    }
+
+    /// Checks one run against the exact sequence, as `lehmer_matches_one_step_at_a_time`.
+    fn lands_on_the_sequence(
+        hi: Integer,
+        lo: Integer,
+        bound: Integer,
+    ) -> Result<(), TestCaseError> {
+        let states = all_states(hi.clone(), lo.clone());
+        let first_in_bound = states.iter().position(|s| s[1] <= bound).unwrap();
+        let (mut r2, mut r1) = (hi.clone(), lo.clone());
+        let (mut c2, mut c1) = (Integer::new(), Integer::new());
+        partial_xgcd(
+            &mut c2,
+            &mut c1,
+            &mut r2,
+            &mut r1,
+            &bound,
+            &mut XgcdScratch::default(),
+        );
+        let landed = states
+            .iter()
+            .position(|s| *s == [r2.clone(), r1.clone(), c2.clone(), c1.clone()]);
+        let landed = landed.expect("a state of the exact remainder sequence");
+        prop_assert!(landed >= first_in_bound && landed <= first_in_bound + 2);
+        let mut ours = Integer::new();
+        let found = invert(&mut ours, &lo, &hi, &mut XgcdScratch::default());
+        prop_assert_eq!(found.then_some(ours), lo.invert_ref(&hi).map(Integer::from));
+        Ok(())
+    }
+
+    proptest! {
+        /// Pairs built from limbs on carry boundaries, the same limbs shifted by a few
+        /// bits, and a close neighbour (quotient 1, then whatever the difference gives).
+        #[test]
+        fn edge_limbs_stay_on_the_exact_sequence(
+            x in edgy_limbs(1..36),
+            y in edgy_limbs(1..36),
+            shift in 0u32..130,
+            close in any::<bool>(),
+            bound_bits in 1u32..1100,
+        ) {
+            let x = Integer::from_digits(&x, rug::integer::Order::Lsf) + 2;
+            let y = Integer::from_digits(&y, rug::integer::Order::Lsf) >> shift;
+            let y = if close { Integer::from(&x - &y).abs() + 1 } else { y + 1 };
+            let (hi, lo) = if x > y { (x, y) } else { (y + 1, x) };
+            lands_on_the_sequence(hi, lo, Integer::from(1) << bound_bits)?;
+        }
+
+        /// Long runs of quotient 1 (Fibonacci numbers) make the largest matrix entries a
+        /// round can build, the case the second round's error margin is for.
+        #[test]
+        fn runs_of_unit_quotients_stay_on_the_exact_sequence(
+            runs in proptest::collection::vec((1u32..5, 1usize..400), 1..8),
+            bound_bits in 1u32..600,
+        ) {
+            let quotients: Vec<Integer> = runs
+                .iter()
+                .flat_map(|&(q, len)| std::iter::repeat_n(Integer::from(q), len))
+                .chain([Integer::from(2)])
+                .collect();
+            let (hi, lo) = with_quotients(&quotients);
+            lands_on_the_sequence(hi, lo, Integer::from(1) << bound_bits)?;
+        }
+    }
+
     proptest! {
         /// A quotient too large for a word step, anywhere in the sequence, goes through
         /// the exact step and the run stays on the exact sequence.
