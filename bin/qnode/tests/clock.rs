@@ -8,7 +8,7 @@ mod common;
 
 use common::http::get;
 use common::node::spawn;
-use common::{lines_of, wait_for};
+use common::{exclusive, lines_of, wait_for};
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,6 +23,7 @@ fn head(http: u16) -> Option<u64> {
 
 #[test]
 fn a_lone_nodes_head_advances_at_the_rate_its_frame_time_allows() {
+    let _alone = exclusive();
     const PACING_MS: u64 = 200;
     const HTTP: u16 = 29450;
     let dir = tempfile::tempdir().unwrap();
@@ -75,6 +76,7 @@ fn paced_frame_ms(line: &str) -> Option<u64> {
 
 #[test]
 fn a_devnets_heads_stay_within_two_frames_for_a_minute_and_never_go_back() {
+    let _alone = exclusive();
     const BASE: u16 = 29500;
     const WINDOW: Duration = Duration::from_secs(60);
     let dir = tempfile::tempdir().unwrap();

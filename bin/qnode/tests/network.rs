@@ -12,21 +12,15 @@ mod common;
 use qnode_sim::forger;
 
 use common::http::{sample, scrape, value};
-use common::{fixed_pace, lines_of, processes_mentioning, signal, wait_for};
+use common::{exclusive, fixed_pace, lines_of, processes_mentioning, signal, wait_for};
 use qnode_node::operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// `qnode devnet` running in a temporary directory, its output collected.
 struct Devnet {

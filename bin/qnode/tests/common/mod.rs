@@ -48,6 +48,17 @@ pub fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Opti
     }
 }
 
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Held for a test's whole run, so that tests of one binary which time a node, or load
+/// the machine with several, do not run beside each other (cargo runs a binary's tests
+/// in parallel): a three-node devnet on two cores slowed a lone node's clock to under
+/// half the rate its own timings allow.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    // A test that failed while holding it leaves nothing behind that the next one needs.
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A pace that does not depend on how fast this machine is at the moment (the one
 /// `qnode sim` uses), for the tests whose subject is not pacing: a devnet that times a
 /// slow machine slows its pace as well as its work, which would stretch every deadline
