@@ -19,8 +19,10 @@ fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree()
         "24",
         "--forgers",
         "10",
+        // Long enough for a debug build on a machine at half speed to give the forgers
+        // frames to be caught on (60 s left one honest node short on 3 December).
         "--seconds",
-        "60",
+        "90",
         "--seed",
         "7",
         // Nodes on 30100–30123, workers on 31100–31123: below the ephemeral range. A
