@@ -479,7 +479,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         })
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let forger_key = qnode_p2p::Keypair::generate_ed25519();
+    let forger_key = qnode_p2p::NodeKey::generate(qnode_p2p::KeyType::Ed448).unwrap();
     let forger = runtime
         .block_on(forger::start_as(
             forger_key.clone(),
@@ -631,10 +631,9 @@ fn two_networks_bootstrapped_to_each_other_share_nothing() {
     let node0 = |dir: &tempfile::TempDir, base: u16| {
         let node_dir = dir.path().join("node-0");
         std::fs::create_dir_all(&node_dir).unwrap();
-        let id = qnode_p2p::load_or_create_identity(&node_dir)
+        let id = qnode_identity::load_or_create_identity(&node_dir, qnode_identity::KeyType::Ed448)
             .unwrap()
-            .public()
-            .to_peer_id();
+            .peer_id();
         format!("/ip4/127.0.0.1/tcp/{base}/p2p/{id}")
     };
     let addresses = [node0(&dirs[0], bases[0]), node0(&dirs[1], bases[1])];

@@ -14,7 +14,7 @@ use qnode_node::services::context::ServiceContext;
 use qnode_node::services::frame_validator::{self, FrameProblem};
 use qnode_node::services::master_time_reel::{Genesis, Insertion, MasterTimeReel};
 use qnode_node::services::peer_info_manager::PeerInfoManager;
-use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
+use qnode_p2p::{DirectHandler, DirectKind, KeyType, Network, NetworkConfig, NodeKey, PeerId};
 use qnode_protocol::frame::{self, DEFAULT_FILTER};
 use qnode_protocol::pb::clock::ClockFramesRequest;
 use qnode_protocol::pb::node::{SelfTestReport, SyncRequest, SyncResponse, ValidationMessage};
@@ -40,8 +40,8 @@ async fn context(dir: &std::path::Path) -> Arc<ServiceContext> {
         difficulty: DIFFICULTY,
     };
     let reel = MasterTimeReel::start(store.clone(), &DEFAULT_FILTER, &genesis).unwrap();
-    let key = Keypair::generate_ed25519();
-    let own = key.public().to_peer_id();
+    let key = NodeKey::generate(KeyType::Ed448).unwrap();
+    let own = key.peer_id();
     let listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     let config = NetworkConfig::new(listen, Arc::new(Nothing));
     let (network, _events) = Network::start(key, config).await.unwrap();

@@ -14,7 +14,7 @@ use qnode_node::services::context::ServiceContext;
 use qnode_node::services::master_time_reel::{Genesis, MasterTimeReel};
 use qnode_node::services::peer_info_manager::PeerInfoManager;
 use qnode_node::tasks::TaskBoard;
-use qnode_p2p::{DirectHandler, DirectKind, Keypair, Network, NetworkConfig, PeerId};
+use qnode_p2p::{DirectHandler, DirectKind, KeyType, Network, NetworkConfig, NodeKey, PeerId};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{GetFramesRequest, GetNodeInfoRequest};
@@ -40,8 +40,8 @@ async fn context(dir: &std::path::Path) -> Arc<ServiceContext> {
         difficulty: 10,
     };
     let reel = MasterTimeReel::start(store.clone(), &DEFAULT_FILTER, &genesis).unwrap();
-    let key = Keypair::generate_ed25519();
-    let own = key.public().to_peer_id();
+    let key = NodeKey::generate(KeyType::Ed448).unwrap();
+    let own = key.peer_id();
     let listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     let (network, _events) = Network::start(key, NetworkConfig::new(listen, Arc::new(Nothing)))
         .await

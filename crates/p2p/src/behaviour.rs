@@ -1,23 +1,31 @@
-//! The swarm's protocols and their settings: gossipsub with the original's peer-score
-//! thresholds, identify, Kademlia, and the direct channel as request/response.
+//! The swarm's protocols and their settings: BlossomSub with the original's parameters and
+//! peer-score thresholds, identify, Kademlia, and the direct channel as request/response;
+//! and its transports: TCP secured by qnode's Noise (Ed448 or Ed25519 identities) with
+//! yamux, and QUIC for Ed25519 identities (rust-libp2p's QUIC takes only its own keys).
 
 use crate::gate::PeerGate;
-use crate::gossip_metrics::GossipMetrics;
+use crate::identify;
+use crate::noise::NoiseConfig;
 use crate::wire::DEFAULT_PEER_TARGET;
 use crate::wire::{DirectRequest, DirectResponse, NetworkError};
-use libp2p::identity::Keypair;
+use futures::future::Either;
+use libp2p::core::muxing::StreamMuxerBox;
+use libp2p::core::transport::{Boxed, OrTransport};
+use libp2p::core::upgrade::Version;
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{gossipsub, identify, kad, noise, tcp, yamux, StreamProtocol, Swarm};
-use prometheus_client::registry::Registry;
+use libp2p::{kad, quic, tcp, yamux, PeerId, StreamProtocol, Swarm, Transport};
+use qnode_blossomsub as blossomsub;
+use qnode_identity::NodeKey;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The largest validation message (the 1 MiB bandwidth echo and some room).
 pub const MAX_VALIDATION_BYTES: usize = 1024 * 1024 + 1024;
 /// The largest gossip message (an envelope around a frame or report).
 pub(crate) const MAX_GOSSIP_BYTES: usize = 64 * 1024;
-/// The most peers gossipsub keeps in a topic's mesh (gossipsub's default, stated here
-/// because trimming spares mesh peers: a peer target below it cannot hold).
+/// The most peers BlossomSub keeps in a bitmask's mesh (its D_hi, stated here because
+/// trimming spares mesh peers: a peer target below it cannot hold).
 pub const MESH_PEERS_MAX: usize = 12;
 /// Every direct request gets an answer or fails within this time.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,73 +54,34 @@ pub const GOSSIP_THRESHOLD: f64 = -2000.0;
 pub const PUBLISH_THRESHOLD: f64 = -5000.0;
 /// See [`GOSSIP_THRESHOLD`].
 pub const GRAYLIST_THRESHOLD: f64 = -10000.0;
-/// The node's own per-peer score enters gossipsub's score with this weight.
-pub const APP_SCORE_WEIGHT: f64 = 10.0;
+/// The node's own per-peer score enters BlossomSub's score with this weight.
+pub const APP_SCORE_WEIGHT: f64 = blossomsub::APP_SCORE_WEIGHT;
 
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
-    pub(crate) gossipsub: gossipsub::Behaviour,
+    pub(crate) pubsub: blossomsub::Behaviour,
     pub(crate) identify: identify::Behaviour,
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
     pub(crate) direct: request_response::cbor::Behaviour<DirectRequest, DirectResponse>,
     pub(crate) gate: PeerGate,
 }
 
-/// The original's score parameters: only the application score counts (no topic scores,
-/// no IP colocation or behaviour penalties), decaying every 10 s, kept 5 minutes.
-fn score_params() -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
-    let params = gossipsub::PeerScoreParams {
-        topic_score_cap: 0.0,
-        app_specific_weight: APP_SCORE_WEIGHT,
-        ip_colocation_factor_weight: 0.0,
-        ip_colocation_factor_threshold: 6.0,
-        behaviour_penalty_weight: 0.0,
-        behaviour_penalty_threshold: 100.0,
-        behaviour_penalty_decay: 0.5,
-        decay_interval: Duration::from_secs(10),
-        decay_to_zero: 0.1,
-        retain_score: Duration::from_secs(300),
-        ..Default::default()
+fn pubsub(key: Arc<NodeKey>) -> blossomsub::Behaviour {
+    let params = blossomsub::Params {
+        max_data_bytes: MAX_GOSSIP_BYTES,
+        ..blossomsub::Params::default()
     };
-    let thresholds = gossipsub::PeerScoreThresholds {
-        gossip_threshold: GOSSIP_THRESHOLD,
-        publish_threshold: PUBLISH_THRESHOLD,
-        graylist_threshold: GRAYLIST_THRESHOLD,
-        accept_px_threshold: 1.0,
-        opportunistic_graft_threshold: 2.0,
+    let thresholds = blossomsub::Thresholds {
+        gossip: GOSSIP_THRESHOLD,
+        publish: PUBLISH_THRESHOLD,
+        graylist: GRAYLIST_THRESHOLD,
+        ..blossomsub::Thresholds::default()
     };
-    (params, thresholds)
+    blossomsub::Behaviour::new(key, params, thresholds)
 }
 
-fn gossipsub(key: &Keypair, registry: &mut Registry) -> Result<gossipsub::Behaviour, NetworkError> {
-    let config = gossipsub::ConfigBuilder::default()
-        .validation_mode(gossipsub::ValidationMode::Strict)
-        // The node checks every message before it is forwarded.
-        .validate_messages()
-        .max_transmit_size(MAX_GOSSIP_BYTES)
-        .heartbeat_interval(Duration::from_secs(1))
-        .mesh_n_high(MESH_PEERS_MAX)
-        .build()
-        .map_err(NetworkError::setup)?;
-    let (params, thresholds) = score_params();
-    let mut metrics = gossipsub::MetricsConfig::default();
-    metrics.buckets_using_scoring_thresholds(&thresholds);
-    let mut behaviour =
-        gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
-            .map_err(NetworkError::setup)?
-            .with_metrics(registry, metrics);
-    behaviour
-        .with_peer_score(params, thresholds)
-        .map_err(NetworkError::setup)?;
-    Ok(behaviour)
-}
-
-fn behaviour(
-    key: &Keypair,
-    network: u8,
-    registry: &mut Registry,
-) -> Result<Behaviour, NetworkError> {
-    let peer_id = key.public().to_peer_id();
+fn behaviour(key: &Arc<NodeKey>, network: u8) -> Result<Behaviour, NetworkError> {
+    let peer_id = key.peer_id();
     let mut kad_config = kad::Config::new(stream_protocol(network, "kad/1.0.0")?);
     // The driver walks the DHT itself, only while the node is short of peers.
     kad_config.set_periodic_bootstrap_interval(None);
@@ -124,11 +93,8 @@ fn behaviour(
         .set_request_size_maximum(MAX_VALIDATION_BYTES as u64 + 64)
         .set_response_size_maximum(MAX_VALIDATION_BYTES as u64 + 64);
     Ok(Behaviour {
-        gossipsub: gossipsub(key, registry)?,
-        identify: identify::Behaviour::new(identify::Config::new(
-            identify_version(network),
-            key.public(),
-        )),
+        pubsub: pubsub(key.clone()),
+        identify: identify::Behaviour::new(&key.public(), identify_version(network)),
         kad,
         direct: request_response::cbor::Behaviour::with_codec(
             codec,
@@ -145,26 +111,50 @@ fn behaviour(
     })
 }
 
-/// A swarm on TCP (noise, yamux) and QUIC with `network`'s protocols, and what its
-/// gossipsub counts.
+/// Connections whose security and muxer take longer to set up are dropped.
+const UPGRADE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// TCP secured by qnode's Noise and multiplexed by yamux; with an Ed25519 key, QUIC too.
+fn transport(key: &Arc<NodeKey>) -> Boxed<(PeerId, StreamMuxerBox)> {
+    let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
+        .upgrade(Version::V1Lazy)
+        .authenticate(NoiseConfig::new(key.clone()))
+        .multiplex(yamux::Config::default())
+        .timeout(UPGRADE_TIMEOUT);
+    match key.as_libp2p() {
+        Some(libp2p_key) => {
+            let quic = quic::tokio::Transport::new(quic::Config::new(libp2p_key));
+            OrTransport::new(quic, tcp)
+                .map(|either, _| match either {
+                    Either::Left((peer, connection)) => (peer, StreamMuxerBox::new(connection)),
+                    Either::Right((peer, connection)) => (peer, StreamMuxerBox::new(connection)),
+                })
+                .boxed()
+        }
+        None => tcp
+            .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection)))
+            .boxed(),
+    }
+}
+
+/// Whether a node with `key` can use QUIC addresses.
+pub(crate) fn speaks_quic(key: &NodeKey) -> bool {
+    key.as_libp2p().is_some()
+}
+
+/// A swarm of `network` with `key`'s identity, and the counts of the gossip it receives.
 pub(crate) fn build_swarm(
-    key: Keypair,
+    key: Arc<NodeKey>,
     network: u8,
-) -> Result<(Swarm<Behaviour>, GossipMetrics), NetworkError> {
-    let mut registry = Registry::default();
-    let behaviour = behaviour(&key, network, &mut registry)?;
-    let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .map_err(NetworkError::setup)?
-        .with_quic()
-        .with_behaviour(|_| behaviour)
-        .map_err(NetworkError::setup)?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build();
-    Ok((swarm, GossipMetrics::new(registry)))
+) -> Result<(Swarm<Behaviour>, Arc<blossomsub::ReceiptCounter>), NetworkError> {
+    let behaviour = behaviour(&key, network)?;
+    let receipts = behaviour.pubsub.receipts();
+    let swarm = Swarm::new(
+        transport(&key),
+        behaviour,
+        key.peer_id(),
+        libp2p::swarm::Config::with_tokio_executor()
+            .with_idle_connection_timeout(Duration::from_secs(60)),
+    );
+    Ok((swarm, receipts))
 }

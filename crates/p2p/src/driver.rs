@@ -4,15 +4,17 @@
 //! a peer of another network is disconnected and, if it was a bootstrap peer, not redialled.
 
 use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
+use crate::identify;
 use crate::rate_limit::RateLimiter;
 use crate::wire::{
-    topic_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
+    bitmask_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
     GossipMessage, NetworkConfig, NetworkError, Reply, Verdict,
 };
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::{ConnectionId, SwarmEvent};
-use libp2p::{gossipsub, identify, kad, Multiaddr, PeerId, Swarm};
+use libp2p::{kad, Multiaddr, PeerId, Swarm};
+use qnode_blossomsub as blossomsub;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -129,7 +131,7 @@ impl Driver {
     /// mesh (those carry our messages) and any peer with a direct request in flight.
     fn trim(&mut self, now: Instant) {
         let behaviour = self.swarm.behaviour();
-        let gossip = &behaviour.gossipsub;
+        let gossip = &behaviour.pubsub;
         let protected: HashSet<PeerId> = self
             .bootstrap
             .iter()
@@ -159,15 +161,15 @@ impl Driver {
         let behaviour = self.swarm.behaviour_mut();
         match command {
             Command::Subscribe(filter, done) => {
-                let r = behaviour
-                    .gossipsub
-                    .subscribe(&topic_for(self.network, &filter));
-                let _ = done.send(r.map(|_| ()).map_err(NetworkError::operation));
+                behaviour
+                    .pubsub
+                    .subscribe(&bitmask_for(self.network, &filter));
+                let _ = done.send(Ok(()));
             }
             Command::Publish(filter, data, done) => {
                 let r = behaviour
-                    .gossipsub
-                    .publish(topic_for(self.network, &filter), data);
+                    .pubsub
+                    .publish(&bitmask_for(self.network, &filter), data);
                 let _ = done.send(r.map(|_| ()).map_err(NetworkError::operation));
             }
             Command::Dial(address, done) => {
@@ -182,10 +184,10 @@ impl Driver {
             }
             Command::Judge(message, verdict) => self.judge(&message, verdict),
             Command::SetScore(peer, score) => {
-                behaviour.gossipsub.set_application_score(&peer, score);
+                behaviour.pubsub.set_application_score(&peer, score);
             }
             Command::Connected(done) => {
-                let gossip = &behaviour.gossipsub;
+                let gossip = &behaviour.pubsub;
                 let peers = self
                     .connections
                     .iter()
@@ -198,26 +200,22 @@ impl Driver {
                 let _ = done.send(Ok(peers));
             }
             Command::Mesh(filter, done) => {
-                let topic = topic_for(self.network, &filter).hash();
-                let _ = done.send(Ok(behaviour
-                    .gossipsub
-                    .mesh_peers(&topic)
-                    .copied()
-                    .collect()));
+                let bitmask = bitmask_for(self.network, &filter);
+                let _ = done.send(Ok(behaviour.pubsub.mesh_peers(&bitmask).copied().collect()));
             }
         }
     }
 
     fn judge(&mut self, message: &GossipMessage, verdict: Verdict) {
         let acceptance = match verdict {
-            Verdict::Accept => gossipsub::MessageAcceptance::Accept,
-            Verdict::Reject => gossipsub::MessageAcceptance::Reject,
-            Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+            Verdict::Accept => blossomsub::Acceptance::Accept,
+            Verdict::Reject => blossomsub::Acceptance::Reject,
+            Verdict::Ignore => blossomsub::Acceptance::Ignore,
         };
         self.swarm
             .behaviour_mut()
-            .gossipsub
-            .report_message_validation_result(&message.id, &message.relayed_by, acceptance);
+            .pubsub
+            .report_validation(&message.id, acceptance);
     }
 
     fn event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -249,11 +247,12 @@ impl Driver {
                     }
                 }
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+            SwarmEvent::Behaviour(BehaviourEvent::Pubsub(blossomsub::Event::Message {
                 propagation_source,
                 message_id,
+                author,
                 message,
-            })) => self.gossip(propagation_source, message_id, message),
+            })) => self.gossip(propagation_source, message_id, author, message.data),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
@@ -304,24 +303,15 @@ impl Driver {
     fn gossip(
         &mut self,
         relayed_by: PeerId,
-        id: gossipsub::MessageId,
-        message: gossipsub::Message,
+        id: blossomsub::MessageId,
+        author: PeerId,
+        data: Vec<u8>,
     ) {
-        let Some(author) = message.source else {
-            // Strict validation signs every message; an unsigned one is malformed.
-            let unsigned = GossipMessage {
-                id,
-                author: relayed_by,
-                relayed_by,
-                data: Vec::new(),
-            };
-            return self.judge(&unsigned, Verdict::Reject);
-        };
         let message = GossipMessage {
             id,
             author,
             relayed_by,
-            data: message.data,
+            data,
         };
         if !self.gossip_limit.allow(relayed_by, Instant::now()) {
             tracing::debug!(peer = %relayed_by, "gossip over the rate limit, dropped");

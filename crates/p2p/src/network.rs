@@ -1,19 +1,20 @@
 //! A handle to the running swarm: what the node can ask of the network and what the
 //! network tells the node.
 
-use crate::behaviour::{build_swarm, Behaviour, MAX_VALIDATION_BYTES};
+use crate::behaviour::{build_swarm, speaks_quic, Behaviour, MAX_VALIDATION_BYTES};
 use crate::driver::Driver;
-use crate::gossip_metrics::{GossipMetrics, GossipReceipts};
 use crate::wire::{
     Command, ConnectedPeer, DirectKind, Event, GossipMessage, NetworkConfig, NetworkError, Reply,
     Verdict,
 };
 use futures::StreamExt;
-use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm};
+use qnode_blossomsub::{ReceiptCounter, Receipts};
+use qnode_identity::NodeKey;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,7 +24,7 @@ pub struct Network {
     commands: mpsc::Sender<Command>,
     local_peer_id: PeerId,
     listening: Vec<Multiaddr>,
-    gossip_metrics: GossipMetrics,
+    receipts: Arc<ReceiptCounter>,
 }
 
 /// The peer id a bootstrap address ends with.
@@ -42,7 +43,7 @@ const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// find a taken port before it writes anything; serving needs what it writes (the store).
 pub struct BoundSwarm {
     swarm: Swarm<Behaviour>,
-    gossip_metrics: GossipMetrics,
+    receipts: Arc<ReceiptCounter>,
     network: u8,
     listening: Vec<Multiaddr>,
 }
@@ -80,7 +81,7 @@ impl BoundSwarm {
                 commands,
                 local_peer_id,
                 listening: self.listening,
-                gossip_metrics: self.gossip_metrics,
+                receipts: self.receipts,
             },
             event_rx,
         ))
@@ -90,7 +91,7 @@ impl BoundSwarm {
 impl Network {
     /// Starts the swarm; returns once it listens on every configured address.
     pub async fn start(
-        key: Keypair,
+        key: NodeKey,
         config: NetworkConfig,
     ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
         Network::bind(key, config.network, &config.listen)
@@ -99,15 +100,25 @@ impl Network {
     }
 
     /// Listens on every address in `listen` with `network`'s protocols, without serving
-    /// yet (see [`BoundSwarm`]).
+    /// yet (see [`BoundSwarm`]). QUIC addresses are skipped, with a warning, under an Ed448
+    /// key (rust-libp2p's QUIC takes only its own key types); TCP carries the node then.
     pub async fn bind(
-        key: Keypair,
+        key: NodeKey,
         network: u8,
         listen: &[Multiaddr],
     ) -> Result<BoundSwarm, NetworkError> {
-        let (mut swarm, gossip_metrics) = build_swarm(key, network)?;
+        let quic = speaks_quic(&key);
+        let (mut swarm, receipts) = build_swarm(Arc::new(key), network)?;
         let mut waiting = HashSet::new();
         for address in listen {
+            if !quic && is_quic(address) {
+                tracing::warn!(
+                    %address,
+                    "not listening on QUIC: qnode speaks QUIC only with an Ed25519 identity; \
+                     this node is reached over TCP"
+                );
+                continue;
+            }
             let id = swarm.listen_on(address.clone()).map_err(|e| {
                 // Some transport errors display as nothing; their debug form says it.
                 let cause = match e.to_string() {
@@ -120,6 +131,11 @@ impl Network {
                 ))
             })?;
             waiting.insert(id);
+        }
+        if waiting.is_empty() {
+            return Err(NetworkError::setup(
+                "no address to listen on: give a TCP address with --listen",
+            ));
         }
         let mut listening = Vec::new();
         let started = tokio::time::timeout(LISTEN_TIMEOUT, async {
@@ -150,7 +166,7 @@ impl Network {
         started.map_err(|_| NetworkError::setup("listening did not start within 10 s"))??;
         Ok(BoundSwarm {
             swarm,
-            gossip_metrics,
+            receipts,
             network,
             listening,
         })
@@ -167,8 +183,8 @@ impl Network {
     }
 
     /// Gossip messages received since start, every copy and the distinct ones.
-    pub fn gossip_receipts(&self) -> GossipReceipts {
-        self.gossip_metrics.receipts()
+    pub fn gossip_receipts(&self) -> Receipts {
+        self.receipts.get()
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, NetworkError> {
@@ -209,18 +225,18 @@ impl Network {
         self.ask(|tx| Command::Direct(peer, kind, body, tx)).await
     }
 
-    /// Tells gossipsub whether to forward a message (and whom to penalise).
+    /// Tells BlossomSub whether to forward a message.
     pub async fn judge(&self, message: GossipMessage, verdict: Verdict) {
         let _ = self.commands.send(Command::Judge(message, verdict)).await;
     }
 
     /// Sets the application-specific score of a peer (weighted by
-    /// [`crate::APP_SCORE_WEIGHT`] in gossipsub's score).
+    /// [`crate::APP_SCORE_WEIGHT`] in BlossomSub's score).
     pub async fn set_score(&self, peer: PeerId, score: f64) {
         let _ = self.commands.send(Command::SetScore(peer, score)).await;
     }
 
-    /// Gossipsub's current score of every connected peer it scores.
+    /// BlossomSub's current score of every connected peer.
     pub async fn scores(&self) -> Result<Vec<(PeerId, f64)>, NetworkError> {
         let peers = self.connected().await?;
         Ok(peers
@@ -229,14 +245,21 @@ impl Network {
             .collect())
     }
 
-    /// The peers with open connections, their addresses and gossipsub scores.
+    /// The peers with open connections, their addresses and BlossomSub scores.
     pub async fn connected(&self) -> Result<Vec<ConnectedPeer>, NetworkError> {
         self.ask(Command::Connected).await
     }
 
-    /// The peers in gossipsub's mesh for `filter`'s topic: those an accepted message is
+    /// The peers in BlossomSub's mesh for `filter`'s bitmask: those an accepted message is
     /// forwarded to at once (the rest hear of it only through gossip at a heartbeat).
     pub async fn mesh_peers(&self, filter: &[u8]) -> Result<Vec<PeerId>, NetworkError> {
         self.ask(|tx| Command::Mesh(filter.to_vec(), tx)).await
     }
+}
+
+/// Whether `address` is a QUIC address.
+fn is_quic(address: &Multiaddr) -> bool {
+    address
+        .iter()
+        .any(|p| matches!(p, Protocol::QuicV1 | Protocol::Quic))
 }

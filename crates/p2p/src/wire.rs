@@ -1,36 +1,24 @@
 //! The types the network's modules share, and nothing else: what goes on the wire
-//! (topics, direct requests and responses), what the node and the network task tell each
+//! (bitmasks, direct requests and responses), what the node and the network task tell each
 //! other (commands, events, verdicts) and the network's errors. A leaf (it uses only the
 //! rate limiter's `Rate`), so `behaviour`, `driver` and `network` depend on it rather than
 //! on each other's types.
 
 use crate::rate_limit::Rate;
-use libp2p::{gossipsub, Multiaddr, PeerId};
+use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-/// The gossipsub topic of a filter on a network: `quilibrium/bitmask/<hex>` of the network
-/// byte followed by the filter, as the original's topic (it publishes to those bytes as a
-/// BlossomSub bitmask), so networks never share a topic.
-pub fn topic_for(network: u8, filter: &[u8]) -> gossipsub::IdentTopic {
-    let mut bitmask = Vec::with_capacity(1 + filter.len());
-    bitmask.push(network);
-    bitmask.extend_from_slice(filter);
-    gossipsub::IdentTopic::new(format!("quilibrium/bitmask/{}", hex::encode(bitmask)))
+/// The BlossomSub bitmask of a filter on a network: the network byte followed by the
+/// filter, as the original publishes to it, so networks never share a bitmask.
+pub fn bitmask_for(network: u8, filter: &[u8]) -> Vec<u8> {
+    [&[network], filter].concat()
 }
 
 /// Why a network operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
-    /// The key file could not be read or written.
-    #[error("identity {path}: {cause}")]
-    Identity {
-        /// The key file.
-        path: String,
-        /// What failed.
-        cause: String,
-    },
     /// The swarm could not be built or could not listen.
     #[error("network setup: {0}")]
     Setup(#[source] BoxError),
@@ -158,8 +146,8 @@ pub enum Verdict {
 /// A gossip message waiting for the node's verdict.
 #[derive(Debug, Clone)]
 pub struct GossipMessage {
-    /// Gossipsub's id of the message.
-    pub id: gossipsub::MessageId,
+    /// Its BlossomSub id (author ‖ sequence number).
+    pub id: qnode_blossomsub::MessageId,
     /// The peer that signed (authored) it.
     pub author: PeerId,
     /// The peer that relayed it to us.
@@ -199,6 +187,6 @@ pub struct ConnectedPeer {
     pub peer: PeerId,
     /// The remote address of each open connection.
     pub addresses: Vec<Multiaddr>,
-    /// Gossipsub's score of it, if gossipsub knows it.
+    /// BlossomSub's score of it (our score × 10).
     pub score: Option<f64>,
 }

@@ -1,13 +1,13 @@
-//! Real swarms on 127.0.0.1: identity persistence, gossip on a filter's topic (forwarded
-//! only when accepted), the 1 MiB direct echo over TCP and QUIC, discovery through a
-//! bootstrap peer, scores, networks kept apart, gossipsub's count of the copies received,
-//! and the peer target applied as connections are made.
+//! Real swarms on 127.0.0.1 with Ed448 and Ed25519 identities side by side: gossip on a
+//! filter's bitmask (forwarded only when accepted), the 1 MiB direct echo over TCP and
+//! QUIC, discovery through a bootstrap peer, scores, networks kept apart, BlossomSub's
+//! count of the copies received, and the peer target applied as connections are made.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_p2p::{
-    load_or_create_identity, DirectHandler, DirectKind, Event, Keypair, Multiaddr, Network,
-    NetworkConfig, PeerId, Verdict, MAX_VALIDATION_BYTES,
+    DirectHandler, DirectKind, Event, KeyType, Multiaddr, Network, NetworkConfig, NodeKey, PeerId,
+    Verdict, MAX_VALIDATION_BYTES,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,11 +33,17 @@ async fn node(bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
 }
 
 async fn node_of(network: u8, bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
-    node_configured(bootstrap, |config| config.network = network).await
+    node_configured(bootstrap, KeyType::Ed448, |config| config.network = network).await
 }
 
+async fn node_with(key_type: KeyType, bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
+    node_configured(bootstrap, key_type, |_| {}).await
+}
+
+/// A node listening on TCP and QUIC (an Ed448 node skips QUIC).
 async fn node_configured(
     bootstrap: Vec<Multiaddr>,
+    key_type: KeyType,
     configure: impl FnOnce(&mut NetworkConfig),
 ) -> (Network, Receiver<Event>) {
     let listen = vec![
@@ -47,7 +53,7 @@ async fn node_configured(
     let mut config = NetworkConfig::new(listen, Arc::new(Echo));
     config.bootstrap = bootstrap;
     configure(&mut config);
-    Network::start(Keypair::generate_ed25519(), config)
+    Network::start(NodeKey::generate(key_type).unwrap(), config)
         .await
         .unwrap()
 }
@@ -109,25 +115,14 @@ async fn wait_for_mesh(node: &Network, peers: &[PeerId]) {
     }
 }
 
-#[test]
-fn the_identity_is_created_once_and_kept_private() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = load_or_create_identity(dir.path()).unwrap();
-    let again = load_or_create_identity(dir.path()).unwrap();
-    assert_eq!(first.public().to_peer_id(), again.public().to_peer_id());
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(dir.path().join(qnode_p2p::IDENTITY_FILE))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
-    let (a, _a_events) = node(vec![]).await;
-    let (b, mut b_events) = node(vec![address(&a, false)]).await;
-    let (c, mut c_events) = node(vec![address(&b, false)]).await;
+    // An Ed25519 node between Ed448 ones: both identities connect, sign and relay.
+    let (a, _a_events) = node_with(KeyType::Ed25519, vec![]).await;
+    let (b, mut b_events) = node_with(KeyType::Ed448, vec![address(&a, false)]).await;
+    let (c, mut c_events) = node_with(KeyType::Ed448, vec![address(&b, false)]).await;
+    assert!(a.local_peer_id().to_base58().starts_with("12D3KooW"));
+    assert!(b.local_peer_id().to_base58().starts_with("Qm"));
     for n in [&a, &b, &c] {
         n.subscribe(FILTER).await.unwrap();
     }
@@ -155,8 +150,13 @@ async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
     );
 
     let payload: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
-    for (name, target) in [("tcp", address(&a, false)), ("quic", address(&a, true))] {
-        let (d, _d_events) = node(vec![]).await;
+    // QUIC needs an Ed25519 identity on both sides (rust-libp2p's TLS).
+    let paths = [
+        ("tcp", address(&a, false), KeyType::Ed448),
+        ("quic", address(&a, true), KeyType::Ed25519),
+    ];
+    for (name, target, key_type) in paths {
+        let (d, _d_events) = node_with(key_type, vec![]).await;
         d.dial(target).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         let echo = loop {
@@ -307,8 +307,10 @@ async fn gossip_receipts_count_every_copy_and_each_message_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_at_its_peer_target_dials_no_one_new_but_is_still_reachable() {
     let (hub, _hub_events) = node(vec![]).await;
-    let (full, _full_events) =
-        node_configured(vec![address(&hub, false)], |c| c.peer_target = 1).await;
+    let (full, _full_events) = node_configured(vec![address(&hub, false)], KeyType::Ed448, |c| {
+        c.peer_target = 1
+    })
+    .await;
     let (other, _other_events) = node(vec![]).await;
     wait_for_connection(&full, hub.local_peer_id()).await;
 

@@ -3,7 +3,7 @@
 //! simulation use it to check that honest nodes score such peers out.
 
 use prost::Message;
-use qnode_p2p::{DirectHandler, DirectKind, Keypair, Multiaddr, Network, NetworkConfig, PeerId};
+use qnode_p2p::{DirectHandler, DirectKind, Multiaddr, Network, NetworkConfig, NodeKey, PeerId};
 use qnode_protocol::envelope::{self, Payload};
 use qnode_protocol::frame;
 use qnode_protocol::pb::application;
@@ -22,7 +22,7 @@ impl DirectHandler for Silent {
 
 /// A forger under `key`, on a port the OS picks, joining through `bootstrap`: with the
 /// same key again, the same peer on a new connection.
-pub async fn start_as(key: Keypair, bootstrap: Vec<Multiaddr>) -> anyhow::Result<Network> {
+pub async fn start_as(key: NodeKey, bootstrap: Vec<Multiaddr>) -> anyhow::Result<Network> {
     let any_port = "/ip4/127.0.0.1/tcp/0".parse()?;
     let mut config = NetworkConfig::new(vec![any_port], Arc::new(Silent));
     config.bootstrap = bootstrap;

@@ -9,7 +9,7 @@ use qnode_node::operator::health::HealthRules;
 use qnode_node::prover::{kzg_setup, self_test};
 use qnode_node::services::challenge_proof_verifier::ReportRules;
 use qnode_node::services::context::ServiceContext;
-use qnode_p2p::PeerId;
+use qnode_p2p::{KeyType, PeerId};
 use qnode_protocol::frame;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -130,7 +130,7 @@ impl SimNetwork {
             std::fs::copy(&report, dir.join(self_test::REPORT_FILE))
                 .with_context(|| format!("copying {}", report.display()))?;
         }
-        let key = qnode_p2p::load_or_create_identity(&dir)?;
+        let key = qnode_identity::load_or_create_identity(&dir, KeyType::Ed448)?;
         let worker = plan.port(WORKER_PORT_OFFSET + i)?;
         self.workers.push(tokio::spawn(serve_worker(worker)));
         let bootstrap = self
@@ -143,7 +143,7 @@ impl SimNetwork {
         let config = plan.node_config(i, dir.clone(), worker, bootstrap, &context)?;
         let task = tokio::spawn(node::run(config, self.stop.subscribe()));
         self.nodes.push(SimNode {
-            peer_id: key.public().to_peer_id(),
+            peer_id: key.peer_id(),
             dir,
             context,
             task,
@@ -273,6 +273,7 @@ impl Plan {
             },
             warnings: Arc::default(),
             new_identity: false,
+            key_type: KeyType::Ed448,
             observer: Some(ContextObserver(Arc::new(move |ctx| {
                 // A node's network comes up once per run.
                 let _ = slot.set(ctx);

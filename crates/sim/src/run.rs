@@ -6,7 +6,7 @@ use crate::heads::{HeadLog, Propagation};
 use crate::network::{self, Plan, SimNetwork};
 use anyhow::{Context, Result};
 use qnode_node::services::bandwidth_test::Outcome;
-use qnode_p2p::{Keypair, Network, PeerId};
+use qnode_p2p::{KeyType, Network, NodeKey, PeerId};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -252,7 +252,7 @@ async fn start_forgers(network: &SimNetwork, count: usize) -> Result<Vec<Network
         .collect::<Result<Vec<_>>>()?;
     let mut forgers = Vec::with_capacity(count);
     for _ in 0..count {
-        forgers.push(forger::start_as(Keypair::generate_ed25519(), everyone.clone()).await?);
+        forgers.push(forger::start_as(NodeKey::generate(KeyType::Ed448)?, everyone.clone()).await?);
     }
     Ok(forgers)
 }

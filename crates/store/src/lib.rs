@@ -17,6 +17,7 @@ mod check;
 mod error;
 mod frames;
 mod guard;
+mod imported;
 mod open;
 mod proofs;
 mod schema;

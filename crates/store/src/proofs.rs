@@ -36,7 +36,7 @@ pub struct LatestProof {
 
 impl DataTimeProof {
     /// BE u32 difficulty ‖ BE u32 parallelism ‖ BE u64 len ‖ input ‖ BE u64 len ‖ output.
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(24 + self.input.len() + self.output.len());
         v.extend_from_slice(&self.difficulty.to_be_bytes());
         v.extend_from_slice(&self.parallelism.to_be_bytes());
@@ -47,7 +47,8 @@ impl DataTimeProof {
         v
     }
 
-    pub(crate) fn decode(v: &[u8]) -> Option<DataTimeProof> {
+    /// Parses the stored layout ([`Self::encode`]); `None` when it is not one.
+    pub fn decode(v: &[u8]) -> Option<DataTimeProof> {
         let (difficulty, v) = take_u32(v)?;
         let (parallelism, v) = take_u32(v)?;
         let (input, v) = take_sized(v)?;
@@ -74,7 +75,7 @@ fn take_sized(v: &[u8]) -> Option<(&[u8], &[u8])> {
 
 impl LatestProof {
     /// BE u32 increment ‖ 32-byte BE reward, as the original stores it.
-    fn encode(&self) -> [u8; 36] {
+    pub(crate) fn encode(&self) -> [u8; 36] {
         let mut v = [0u8; 36];
         v[..4].copy_from_slice(&self.increment.to_be_bytes());
         v[20..].copy_from_slice(&self.reward.to_be_bytes());
@@ -170,7 +171,7 @@ impl Store {
         })
     }
 
-    fn decode_latest(&self, v: &[u8]) -> Result<LatestProof, StoreError> {
+    pub(crate) fn decode_latest(&self, v: &[u8]) -> Result<LatestProof, StoreError> {
         LatestProof::decode(v)
             .ok_or_else(|| StoreError::corrupt(&self.path, "latest data time proof record"))
     }

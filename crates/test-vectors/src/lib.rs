@@ -1,6 +1,7 @@
 //! Test support only: loads the original node's outputs from `shared/vectors/`, which sits
-//! beside the checkout (`$QNODE_VECTORS` overrides the directory). A missing file fails
-//! the test loudly rather than skipping it.
+//! beside the checkout (`$QNODE_VECTORS` overrides the directory), and what this project
+//! recorded from running original nodes, kept in this crate's `recorded/` (see its
+//! README). A missing file fails the test loudly rather than skipping it.
 
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
@@ -25,6 +26,20 @@ pub fn load<T: DeserializeOwned>(file: &str) -> T {
             path.display()
         )
     });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Parses `file` from `recorded/`: bytes, keys and signatures recorded from running
+/// original nodes (see `recorded/README.md`).
+///
+/// # Panics
+/// When the file is missing or does not parse into `T`.
+pub fn recorded<T: DeserializeOwned>(file: &str) -> T {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("recorded")
+        .join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -24,8 +24,8 @@ pub struct DevnetArgs {
     /// Each node's data goes to DIR/node-I (kept between runs: a restart resumes).
     #[arg(long, default_value = "devnet-data")]
     dir: PathBuf,
-    /// Node I listens on 127.0.0.1:(base + I), TCP and QUIC; its dashboard on base + 100 + I
-    /// and its node API on base + 200 + I.
+    /// Node I listens on 127.0.0.1:(base + I), TCP (and QUIC for Ed25519 nodes); its
+    /// dashboard on base + 100 + I and its node API on base + 200 + I.
     #[arg(long, default_value_t = 18_336)]
     base_port: u16,
     /// Node I's workers listen from 127.0.0.1:(worker base + 100·I). The default keeps
@@ -57,6 +57,10 @@ pub struct DevnetArgs {
     /// example another devnet's node 0; repeat the flag for more.
     #[arg(long)]
     bootstrap: Vec<qnode_p2p::Multiaddr>,
+    /// The identity of nodes created now (nodes that have a key keep it): Ed448 as the
+    /// original node's, or Ed25519.
+    #[arg(long, value_enum, default_value_t)]
+    key_type: super::KeyTypeArg,
 }
 
 /// Powers of the shared setup: enough for up to 128 workers per node.
@@ -153,8 +157,8 @@ impl DevnetArgs {
         let mut peer_ids = Vec::new();
         for dir in dirs {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let key = qnode_p2p::load_or_create_identity(dir)?;
-            peer_ids.push(key.public().to_peer_id());
+            let key = qnode_identity::load_or_create_identity(dir, self.key_type.into())?;
+            peer_ids.push(key.peer_id());
         }
         let shared = self.dir.join("shared-setup");
         if !shared.join(SETUP_FILE).exists() {

@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::Args;
 use qnode_node::node::identity as node_identity;
 use qnode_node::prover::kzg_setup;
-use qnode_node::prover::proof_chain::{check, records};
+use qnode_node::prover::proof_chain::{check, original_seams, records};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_store::Store;
 use std::process::ExitCode;
@@ -45,13 +45,14 @@ impl ProofsArgs {
             None
         };
         let reward = store.latest_data_time_proof(&peer)?.map_or(0, |l| l.reward);
+        let imported = store.imported_through(&peer)?;
         let mut failed = None;
         for i in 0..chain.len() {
             let r = &chain[i];
             let parsed = r.parsed();
             let verdict = setup
                 .as_ref()
-                .map(|s| check(&chain, i, &peer, &genesis, &s.ceremony.setup));
+                .map(|s| check(&chain, i, &peer, &genesis, &s.ceremony.setup, imported));
             if let Some(Err(why)) = &verdict {
                 failed.get_or_insert((r.increment, why.to_string()));
             }
@@ -86,11 +87,32 @@ impl ProofsArgs {
         }
         if !self.json {
             println!("{} increments, reward {reward}", chain.len());
+            if let Some(last) = imported {
+                imported_note(&chain, &genesis, last);
+            }
         }
         if let Some((increment, why)) = failed {
             eprintln!("increment {increment} fails: {why}");
             return Ok(ExitCode::FAILURE);
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Says which increments came from an original node, and where its restarts broke the
+/// chain's links (accepted: the original's own rules check each record alone).
+fn imported_note(chain: &[qnode_node::prover::proof_chain::Record], genesis: &[u8], last: u32) {
+    println!(
+        "increments 0 to {last} came from the original node (qnode init --from-original): \
+         each was checked alone, as the original checks its chain"
+    );
+    let seams = original_seams(chain, genesis, last);
+    if !seams.is_empty() {
+        let shown: Vec<String> = seams.iter().map(u32::to_string).collect();
+        println!(
+            "the original restarted before increment(s) {}: its resume does not link them to \
+             the increment before (docs/proof-loop.md)",
+            shown.join(", ")
+        );
     }
 }

@@ -186,6 +186,8 @@ fn node_config(
         health: r.health_rules(),
         min_increment: Duration::from_millis(if r.devnet { r.min_increment_ms } else { 0 }),
         new_identity,
+        // A node started without `qnode init` gets the original's key type.
+        key_type: qnode_identity::KeyType::Ed448,
         observer: None,
     })
 }

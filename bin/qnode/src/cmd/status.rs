@@ -29,13 +29,13 @@ pub struct PeerIdArgs {
 impl PeerIdArgs {
     pub fn run(self) -> Result<ExitCode> {
         let dir = self.dir.path()?;
-        let key = qnode_p2p::load_identity(&dir)?.with_context(|| {
+        let key = qnode_identity::load_identity(&dir)?.with_context(|| {
             format!(
                 "no node key in {} (a new node is made with `qnode init`)",
                 dir.display()
             )
         })?;
-        println!("{}", key.public().to_peer_id());
+        println!("{}", key.peer_id());
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -48,12 +48,20 @@ fn comment(out: &mut String, text: &str) {
     let _ = writeln!(out, "{line}");
 }
 
-/// The file's text.
+/// The options a new node sets; the rest stay commented.
+pub const STARTER_KEYS: [&str; 3] = ["devnet", "http-listen", "grpc-listen"];
+
+/// The file's text for a new node.
 pub fn render() -> Result<String> {
-    let starter = starter();
+    render_with(&starter(), &STARTER_KEYS)
+}
+
+/// The file's text with the options named in `keys` set to their values in `given`
+/// (resolved, so the file says exactly what the node will run with); the rest commented.
+pub fn render_with(given: &Settings, keys: &[&str]) -> Result<String> {
     let as_table =
         |s: Settings| -> Result<toml::Table> { Ok(toml::Table::try_from(s.resolve()?)?) };
-    let set = as_table(starter.clone())?;
+    let set = as_table(given.clone())?;
     let devnet = as_table(Settings {
         devnet: Some(true),
         ..Settings::default()
@@ -62,7 +70,6 @@ pub fn render() -> Result<String> {
         devnet: Some(false),
         ..Settings::default()
     })?;
-    let starter_keys = ["devnet", "http-listen", "grpc-listen"];
     let mut out = String::from(HEADER);
     for arg in Settings::augment_args(clap::Command::new("qnode")).get_arguments() {
         let Some(key) = arg.get_long() else { continue };
@@ -82,7 +89,7 @@ pub fn render() -> Result<String> {
                 &format!("Default: {dev} on a devnet, {live} otherwise."),
             );
         }
-        match set.get(key).filter(|_| starter_keys.contains(&key)) {
+        match set.get(key).filter(|_| keys.contains(&key)) {
             Some(value) => {
                 let _ = writeln!(out, "{key} = {value}");
             }

@@ -35,7 +35,12 @@ pub(super) struct Listeners {
 pub(super) async fn run(config: &NodeConfig) -> Result<Checked, NodeError> {
     let dir = config.config_dir.clone();
     let stored = off_runtime(move || stored_chains(&dir)).await?;
-    let key = identity::plan(&config.config_dir, &stored, config.new_identity)?;
+    let key = identity::plan(
+        &config.config_dir,
+        &stored,
+        config.new_identity,
+        config.key_type,
+    )?;
     let listeners = Listeners {
         http: bind(config.http_listen, "dashboard and metrics", "http-listen").await?,
         api: bind(config.grpc_listen, "node API", "grpc-listen").await?,

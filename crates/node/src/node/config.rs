@@ -6,6 +6,7 @@ use crate::operator::recent_warnings::RecentWarnings;
 use crate::services::challenge_proof_verifier::ReportRules;
 use crate::services::context::ServiceContext;
 use crate::services::data_workers::LocalWorkers;
+use qnode_identity::KeyType;
 use qnode_p2p::Multiaddr;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ pub struct NodeConfig {
     /// Start under a new (or the present) key even though the store holds another peer's
     /// proof chain.
     pub new_identity: bool,
+    /// The type of a key the start creates (when the directory has none).
+    pub key_type: KeyType,
     /// Handed the node's service context once its network is up (a simulation of many
     /// nodes in one process watches them through it; `None` for `qnode run`).
     pub observer: Option<ContextObserver>,
@@ -135,6 +138,7 @@ pub(super) fn devnet_config(dir: &std::path::Path) -> NodeConfig {
         },
         warnings: Arc::default(),
         new_identity: false,
+        key_type: KeyType::Ed448,
         observer: None,
     }
 }

@@ -3,15 +3,15 @@
 //! one the stored chain belongs to, stops the start until the operator restores the key
 //! or asks for a new identity on purpose.
 
-use qnode_p2p::{Keypair, NetworkError, IDENTITY_FILE};
+use qnode_identity::{KeyFileError, KeyType, NodeKey, IDENTITY_FILE};
 use std::path::{Path, PathBuf};
 
 /// Why the node will not start under the key it found.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
-    /// The key file cannot be used (see its message).
+    /// The key file cannot be used, or no key could be made (see its message).
     #[error(transparent)]
-    Key(#[from] NetworkError),
+    Key(#[from] KeyFileError),
     /// The key is gone but the store holds a chain.
     #[error(
         "{key} is missing, but the store holds the proof chain of {stored}. Restore node-key \
@@ -43,26 +43,28 @@ pub enum IdentityError {
 /// What the start will do about the key: nothing is written until every check passed.
 pub enum KeyPlan {
     /// Use this key.
-    Use(Box<Keypair>),
+    Use(Box<NodeKey>),
     /// There is no key and nothing depends on one: this new key, written once the start
     /// may write.
-    Create(Box<Keypair>),
+    Create(Box<NodeKey>),
 }
 
 impl KeyPlan {
     /// The key the node runs under.
-    pub fn key(&self) -> &Keypair {
+    pub fn key(&self) -> &NodeKey {
         match self {
             KeyPlan::Use(key) | KeyPlan::Create(key) => key,
         }
     }
 }
 
-/// Decides the key from the key file and the peers whose chains the store holds.
+/// Decides the key from the key file and the peers whose chains the store holds; a key
+/// made here is of `new_key_type`.
 pub fn plan(
     config_dir: &Path,
     stored_chains: &[Vec<u8>],
     new_identity: bool,
+    new_key_type: KeyType,
 ) -> Result<KeyPlan, IdentityError> {
     let key_path = config_dir.join(IDENTITY_FILE);
     let stored = || {
@@ -72,16 +74,20 @@ pub fn plan(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match qnode_p2p::load_identity(config_dir)? {
+    match qnode_identity::load_identity(config_dir)? {
         None if stored_chains.is_empty() || new_identity => {
-            Ok(KeyPlan::Create(Box::new(Keypair::generate_ed25519())))
+            let key = NodeKey::generate(new_key_type).map_err(|e| KeyFileError {
+                path: key_path.clone(),
+                cause: e.to_string(),
+            })?;
+            Ok(KeyPlan::Create(Box::new(key)))
         }
         None => Err(IdentityError::Missing {
             key: key_path,
             stored: stored(),
         }),
         Some(key) => {
-            let found = key.public().to_peer_id();
+            let found = key.peer_id();
             let known =
                 stored_chains.is_empty() || stored_chains.iter().any(|p| p == &found.to_bytes());
             if known || new_identity {
@@ -103,8 +109,8 @@ pub fn chain_owner(
     config_dir: &Path,
     stored_chains: &[Vec<u8>],
 ) -> Result<Option<Vec<u8>>, IdentityError> {
-    if let Some(key) = qnode_p2p::load_identity(config_dir)? {
-        return Ok(Some(key.public().to_peer_id().to_bytes()));
+    if let Some(key) = qnode_identity::load_identity(config_dir)? {
+        return Ok(Some(key.peer_id().to_bytes()));
     }
     match stored_chains {
         [] => Ok(None),
@@ -125,19 +131,20 @@ mod tests {
     use super::*;
 
     fn key_in(dir: &Path) -> qnode_p2p::PeerId {
-        qnode_p2p::create_identity(dir)
+        qnode_identity::create_identity(dir, KeyType::Ed448)
             .expect("key")
-            .public()
-            .to_peer_id()
+            .peer_id()
     }
 
     #[test]
-    fn a_new_directory_gets_a_new_key() {
+    fn a_new_directory_gets_a_new_key_of_the_type_asked_for() {
         let dir = tempfile::tempdir().expect("dir");
-        assert!(matches!(
-            plan(dir.path(), &[], false),
-            Ok(KeyPlan::Create(_))
-        ));
+        for kind in [KeyType::Ed448, KeyType::Ed25519] {
+            match plan(dir.path(), &[], false, kind) {
+                Ok(KeyPlan::Create(key)) => assert_eq!(key.key_type(), kind),
+                _ => panic!("a new {kind} key was expected"),
+            }
+        }
     }
 
     #[test]
@@ -146,7 +153,7 @@ mod tests {
         let other = tempfile::tempdir().expect("dir");
         let owner = key_in(other.path());
         let chains = [owner.to_bytes()];
-        let err = plan(dir.path(), &chains, false)
+        let err = plan(dir.path(), &chains, false, KeyType::Ed448)
             .err()
             .expect("refused")
             .to_string();
@@ -156,7 +163,7 @@ mod tests {
             "{err}"
         );
         assert!(matches!(
-            plan(dir.path(), &chains, true),
+            plan(dir.path(), &chains, true, KeyType::Ed448),
             Ok(KeyPlan::Create(_))
         ));
     }
@@ -167,7 +174,7 @@ mod tests {
         let other = tempfile::tempdir().expect("dir");
         let mine = key_in(dir.path());
         let owner = key_in(other.path());
-        let err = plan(dir.path(), &[owner.to_bytes()], false)
+        let err = plan(dir.path(), &[owner.to_bytes()], false, KeyType::Ed448)
             .err()
             .expect("refused")
             .to_string();
@@ -176,11 +183,11 @@ mod tests {
             "names both ids: {err}"
         );
         assert!(matches!(
-            plan(dir.path(), &[owner.to_bytes()], true),
+            plan(dir.path(), &[owner.to_bytes()], true, KeyType::Ed448),
             Ok(KeyPlan::Use(_))
         ));
         assert!(matches!(
-            plan(dir.path(), &[mine.to_bytes()], false),
+            plan(dir.path(), &[mine.to_bytes()], false, KeyType::Ed448),
             Ok(KeyPlan::Use(_))
         ));
     }

@@ -69,7 +69,7 @@ struct Running {
 /// The stages, in order.
 async fn start(config: &NodeConfig, services: &Services) -> Result<Running, NodeError> {
     let checked = checks::run(config).await?;
-    let own = checked.key.key().public().to_peer_id();
+    let own = checked.key.key().peer_id();
     tracing::info!(peer_id = %own, dir = %config.config_dir.display(), "starting");
     let state::State { reel, opened } = state::open(config, &checked.key, checked.setup).await?;
     let store = opened.store.clone();

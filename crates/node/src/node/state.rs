@@ -2,7 +2,7 @@
 //! opened for writing, a new key saved, the master time reel from genesis or the stored
 //! head, and the self-test (run once per setup and difficulty, then read back).
 
-use super::identity::KeyPlan;
+use super::identity::{IdentityError, KeyPlan};
 use super::{off_runtime, NodeConfig, NodeError};
 use crate::prover::kzg_setup::LoadedSetup;
 use crate::prover::self_test::{self, Fingerprint, SelfTest};
@@ -40,7 +40,7 @@ pub(super) async fn open(
     let dir = config.config_dir.clone();
     let store = Arc::new(off_runtime(move || Store::open_in(&dir)).await?);
     if let KeyPlan::Create(key) = key {
-        qnode_p2p::save_identity(&config.config_dir, key)?;
+        qnode_identity::save_identity(&config.config_dir, key).map_err(IdentityError::from)?;
     }
     let genesis = Genesis {
         seed: config.genesis_seed.clone(),

@@ -1,5 +1,8 @@
 //! Re-checking a stored proof chain (`qnode proofs --verify`): every record's VDF output,
-//! KZG opening, challenge chaining and opened index.
+//! KZG opening, challenge chaining and opened index. Records carried over from an original
+//! node (`qnode init --from-original`) are checked by the original's own rules instead:
+//! each record alone (its VDF output over its own input, its opening), because the
+//! original's resume after a restart breaks its chain's links (docs/proof-loop.md).
 
 use crate::prover::proof_loop::{digest_value, opened_index, poly_size, ProofLoopError};
 use qnode_kzg::{g1_from_bytes, KzgError, Opening, Setup};
@@ -70,6 +73,33 @@ pub enum ChainFault {
     OpenedIndex,
 }
 
+/// Whether record `i`'s input is the previous record's commitment (the genesis output for
+/// the first).
+fn links_to_previous(
+    chain: &[Record],
+    i: usize,
+    genesis_output: &[u8],
+) -> Result<bool, ChainFault> {
+    let input = &chain[i].proof.input;
+    match i {
+        0 => Ok(input == genesis_output),
+        _ => {
+            let previous = chain[i - 1].parsed().map_err(ChainFault::Previous)?;
+            Ok(input[..] == previous.commitment[..])
+        }
+    }
+}
+
+/// The records carried over from an original node whose input is not the previous
+/// commitment: where the original restarted (its resume breaks the link).
+pub fn original_seams(chain: &[Record], genesis_output: &[u8], imported_through: u32) -> Vec<u32> {
+    (0..chain.len())
+        .filter(|&i| chain[i].increment <= imported_through)
+        .filter(|&i| !links_to_previous(chain, i, genesis_output).unwrap_or(false))
+        .map(|i| chain[i].increment)
+        .collect()
+}
+
 /// Every stored record of `peer`, in order.
 pub fn records(store: &Store, peer: &[u8]) -> Result<Vec<Record>, StoreError> {
     let Some(latest) = store.latest_data_time_proof(peer)? else {
@@ -90,13 +120,15 @@ pub fn records(store: &Store, peer: &[u8]) -> Result<Vec<Record>, StoreError> {
     Ok(out)
 }
 
-/// Checks record `i` of `chain`.
+/// Checks record `i` of `chain`; records up to `imported_through` came from an original
+/// node and are checked alone.
 pub fn check(
     chain: &[Record],
     i: usize,
     peer: &[u8],
     genesis_output: &[u8],
     setup: &Setup,
+    imported_through: Option<u32>,
 ) -> Result<(), ChainFault> {
     let r = &chain[i];
     let record = r.parsed()?;
@@ -106,16 +138,8 @@ pub fn check(
     if index >= parallelism {
         return Err(ChainFault::Index { index, parallelism });
     }
-    let previous_commitment;
-    let expected_input = match i {
-        0 => genesis_output,
-        _ => {
-            let previous = chain[i - 1].parsed().map_err(ChainFault::Previous)?;
-            previous_commitment = previous.commitment;
-            &previous_commitment[..]
-        }
-    };
-    if r.proof.input != expected_input {
+    let original = imported_through.is_some_and(|last| r.increment <= last);
+    if !original && !links_to_previous(chain, i, genesis_output)? {
         return Err(ChainFault::Input);
     }
     let opened = &record.opened.proof;
@@ -134,7 +158,7 @@ pub fn check(
     if !verified {
         return Err(ChainFault::OpeningMismatch);
     }
-    if let Some(next) = chain.get(i + 1) {
+    if let Some(next) = chain.get(i + 1).filter(|_| !original) {
         if next.proof.parallelism == parallelism {
             let next = next.parsed().map_err(ChainFault::Next)?;
             if opened_index(&next.commitment, parallelism as usize) != index as usize {

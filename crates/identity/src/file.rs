@@ -1,31 +1,41 @@
-//! The node's key pair: Ed25519, protobuf-encoded in `CONFIG_DIR/node-key`, mode 0600.
+//! The node's key file, `CONFIG_DIR/node-key`: libp2p's protobuf encoding of the private
+//! key (Ed448 or Ed25519), mode 0600.
 //!
 //! A key file is read only when it is a regular file of a sane size, so a FIFO or device
 //! put in its place cannot block or flood the start. A key readable by group or others is
 //! used, with a warning (as ssh warns for its config; qnode does not refuse, because
 //! restoring a backup often loses the mode and the key is still the node's identity).
 
-use crate::NetworkError;
-use libp2p::identity::Keypair;
+use crate::{KeyType, NodeKey};
 use qnode_files::FileError;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The key file's name in a config directory.
 pub const IDENTITY_FILE: &str = "node-key";
 
-/// An Ed25519 key file is 68 bytes; anything much larger is not one.
+/// An Ed448 key file is 118 bytes, an Ed25519 one 68; anything much larger is not one.
 const MAX_KEY_BYTES: u64 = 4096;
 
+/// A key file that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("identity {}: {cause}", path.display())]
+pub struct KeyFileError {
+    /// The key file.
+    pub path: PathBuf,
+    /// What failed, and what to do.
+    pub cause: String,
+}
+
 /// The node's key pair, or `None` when there is no key file. Never creates one.
-pub fn load_identity(config_dir: &Path) -> Result<Option<Keypair>, NetworkError> {
+pub fn load_identity(config_dir: &Path) -> Result<Option<NodeKey>, KeyFileError> {
     let path = config_dir.join(IDENTITY_FILE);
-    let fail = |cause: String| NetworkError::Identity {
-        path: path.display().to_string(),
+    let fail = |cause: String| KeyFileError {
+        path: path.clone(),
         cause,
     };
     let bytes = match qnode_files::read_regular(&path, MAX_KEY_BYTES) {
-        Ok(Some(bytes)) => bytes,
+        Ok(Some(bytes)) => zeroize::Zeroizing::new(bytes),
         Ok(None) => return Ok(None),
         Err(e @ FileError::NotRegular(_)) => {
             return Err(fail(format!(
@@ -50,12 +60,12 @@ pub fn load_identity(config_dir: &Path) -> Result<Option<Keypair>, NetworkError>
     {
         tracing::warn!(path = %path.display(), "{warning}");
     }
-    Keypair::from_protobuf_encoding(&bytes)
+    NodeKey::from_protobuf_encoding(&bytes)
         .map(Some)
-        .map_err(|_| {
+        .map_err(|e| {
             fail(format!(
-                "{} bytes that are not an Ed25519 node key (truncated or damaged); restore \
-                 node-key from your backup",
+                "{} bytes that are not an Ed448 or Ed25519 node key ({e}; truncated or \
+                 damaged?); restore node-key from your backup",
                 bytes.len()
             ))
         })
@@ -72,19 +82,22 @@ fn permission_warning(mode: u32) -> Option<String> {
     })
 }
 
-/// Loads the key pair, creating it (readable by the owner only) when there is none: for a
-/// new directory, where no proof chain can hang on a lost key.
-pub fn load_or_create_identity(config_dir: &Path) -> Result<Keypair, NetworkError> {
+/// Loads the key pair, creating one of `kind` (readable by the owner only) when there is
+/// none: for a new directory, where no proof chain can hang on a lost key.
+pub fn load_or_create_identity(config_dir: &Path, kind: KeyType) -> Result<NodeKey, KeyFileError> {
     match load_identity(config_dir)? {
         Some(key) => Ok(key),
-        None => create_identity(config_dir),
+        None => create_identity(config_dir, kind),
     }
 }
 
-/// Creates a new key pair (readable by the owner only); never replaces an existing key,
-/// because a node's peer id and proof chain hang on it.
-pub fn create_identity(config_dir: &Path) -> Result<Keypair, NetworkError> {
-    let key = Keypair::generate_ed25519();
+/// Creates a new key pair of `kind` (readable by the owner only); never replaces an
+/// existing key, because a node's peer id and proof chain hang on it.
+pub fn create_identity(config_dir: &Path, kind: KeyType) -> Result<NodeKey, KeyFileError> {
+    let key = NodeKey::generate(kind).map_err(|e| KeyFileError {
+        path: config_dir.join(IDENTITY_FILE),
+        cause: e.to_string(),
+    })?;
     save_identity(config_dir, &key)?;
     Ok(key)
 }
@@ -92,10 +105,10 @@ pub fn create_identity(config_dir: &Path) -> Result<Keypair, NetworkError> {
 /// Writes `key` as the directory's key (readable by the owner only), whole or not at all:
 /// a crash part way leaves no key file rather than a truncated one. Never replaces an
 /// existing key.
-pub fn save_identity(config_dir: &Path, key: &Keypair) -> Result<(), NetworkError> {
+pub fn save_identity(config_dir: &Path, key: &NodeKey) -> Result<(), KeyFileError> {
     let path = config_dir.join(IDENTITY_FILE);
-    let fail = |cause: String| NetworkError::Identity {
-        path: path.display().to_string(),
+    let fail = |cause: String| KeyFileError {
+        path: path.clone(),
         cause,
     };
     let bytes = key
@@ -166,20 +179,43 @@ mod tests {
         std::fs::remove_file(&key).expect("rm");
         std::fs::write(&key, b"").expect("empty");
         assert!(refused("empty").contains("empty"));
-        let good = Keypair::generate_ed25519()
-            .to_protobuf_encoding()
-            .expect("encode");
-        std::fs::write(&key, &good[..good.len() / 2]).expect("truncated");
-        assert!(refused("truncated").contains("truncated or damaged"));
         std::fs::write(&key, vec![0u8; 10_000]).expect("huge");
         assert!(refused("huge").contains("too large"));
-        std::fs::write(&key, &good).expect("good");
-        let loaded = load_identity(dir.path()).expect("loads").expect("some");
-        assert_eq!(
-            loaded.public(),
-            Keypair::from_protobuf_encoding(&good)
-                .expect("decode")
-                .public()
-        );
+        for kind in [KeyType::Ed448, KeyType::Ed25519] {
+            let good = NodeKey::generate(kind)
+                .expect("key")
+                .to_protobuf_encoding()
+                .expect("encode");
+            std::fs::write(&key, &good[..good.len() / 2]).expect("truncated");
+            assert!(refused("truncated").contains("truncated or damaged"));
+            std::fs::write(&key, &*good).expect("good");
+            let loaded = load_identity(dir.path()).expect("loads").expect("some");
+            assert_eq!(
+                loaded.public(),
+                NodeKey::from_protobuf_encoding(&good)
+                    .expect("decode")
+                    .public()
+            );
+            assert_eq!(loaded.key_type(), kind);
+        }
+    }
+
+    #[test]
+    fn a_new_key_is_private_and_never_replaced() {
+        for kind in [KeyType::Ed448, KeyType::Ed25519] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let first = load_or_create_identity(dir.path(), kind).expect("create");
+            let again = load_or_create_identity(dir.path(), KeyType::Ed25519).expect("load");
+            assert_eq!(first.peer_id(), again.peer_id(), "{kind}: the key is kept");
+            assert_eq!(again.key_type(), kind);
+            let mode = std::fs::metadata(dir.path().join(IDENTITY_FILE))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let other = NodeKey::generate(kind).expect("key");
+            let refused = save_identity(dir.path(), &other).expect_err("kept");
+            assert!(refused.to_string().contains("already exists"), "{refused}");
+        }
     }
 }
