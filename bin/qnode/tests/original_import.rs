@@ -9,7 +9,7 @@
 mod common;
 
 use common::{qnode, text};
-use qnode_kzg::{Scalar, Setup};
+use qnode_kzg::{Ceremony, Scalar, Setup};
 use qnode_node::prover::proof_chain::{check, original_seams, records};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_store::Store;
@@ -129,6 +129,24 @@ fn an_original_node_is_imported_with_its_peer_id_settings_and_proof_chain() {
         .lines()
         .any(|l| l.starts_with("bootstrap = [\"/ip4/127.0.0.1/tcp/18501/p2p/Qm")));
     chain_verifies(into.path());
+    cli_verifies(into.path());
+}
+
+/// `qnode proofs --verify` on the imported node, given a setup of the original's τ.
+fn cli_verifies(config_dir: &Path) {
+    let ceremony =
+        Ceremony::from_known_secret(&Scalar::from_u64(ORIGINAL_TAU), 128).expect("ceremony");
+    std::fs::write(config_dir.join("kzg-setup.pot"), ceremony.to_bytes()).expect("setup");
+    let out = qnode(&[
+        "proofs",
+        "--verify",
+        "--config-dir",
+        config_dir.to_str().expect("utf-8"),
+    ]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(said.contains("came from the original node"), "{said}");
+    assert!(said.contains("restarted before increment(s) 15"), "{said}");
 }
 
 /// Every imported increment: its link to the one before (or the genesis output), its VDF

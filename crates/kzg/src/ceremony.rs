@@ -148,6 +148,16 @@ impl Ceremony {
         })
     }
 
+    /// A ceremony whose τ is `tau`, known to the caller: for tests and for checking what
+    /// was committed under another setup of a known τ (the stand-in ceremony the original
+    /// node ran with in this project's interop runs). Nothing made with it is secure.
+    pub fn from_known_secret(tau: &Scalar, powers: usize) -> Result<Ceremony, KzgError> {
+        Ok(Ceremony {
+            setup: Setup::from_secret(tau, powers)?,
+            contributions: vec![contribution(&ECP::generator(), tau)],
+        })
+    }
+
     /// Multiplies τ by a fresh secret (zeroed before returning) and records the proof.
     pub fn contribute(mut self) -> Result<Ceremony, KzgError> {
         let mut secret = Scalar::random()?;

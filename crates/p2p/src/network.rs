@@ -100,8 +100,8 @@ impl Network {
     }
 
     /// Listens on every address in `listen` with `network`'s protocols, without serving
-    /// yet (see [`BoundSwarm`]). QUIC addresses are skipped, with a warning, under an Ed448
-    /// key (rust-libp2p's QUIC takes only its own key types); TCP carries the node then.
+    /// yet (see [`BoundSwarm`]). QUIC addresses are skipped (logged) under an Ed448 key
+    /// (rust-libp2p's QUIC takes only its own key types); TCP carries the node then.
     pub async fn bind(
         key: NodeKey,
         network: u8,
@@ -112,7 +112,8 @@ impl Network {
         let mut waiting = HashSet::new();
         for address in listen {
             if !quic && is_quic(address) {
-                tracing::warn!(
+                // Expected with the defaults (TCP and QUIC) and an Ed448 key: not a warning.
+                tracing::info!(
                     %address,
                     "not listening on QUIC: qnode speaks QUIC only with an Ed25519 identity; \
                      this node is reached over TCP"

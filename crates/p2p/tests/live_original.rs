@@ -2,17 +2,25 @@
 //! `QNODE_ORIGINAL` to its TCP address (`/ip4/127.0.0.1/tcp/PORT/p2p/Qm…`) and
 //! `QNODE_ORIGINAL_NETWORK` to its network, then
 //! `cargo test -p qnode-p2p --test live_original -- --ignored --nocapture`.
+//! It takes up to three of the original's report intervals (a report a minute or so).
 //!
-//! An Ed448 qnode identity connects over qnode's Noise, is identified by the original
-//! (and identifies it), subscribes to the master bitmask, and receives the original's
-//! next self-test report through BlossomSub with a StrictSign signature qnode checks.
+//! An Ed448 qnode identity connects over qnode's Noise, identifies the original (and is
+//! identified), subscribes to the master bitmask and:
+//! 1. receives the original's next self-test report in the mesh, StrictSign checked;
+//! 2. leaves the original's mesh (PRUNE) but stays subscribed, and receives its next report
+//!    through gossip: the original's IHAVE, qnode's IWANT, the message;
+//! 3. as a second identity in the original's mesh, publishes a report the original must
+//!    refuse (a proof of the wrong length), for which it scores that identity −1000 and
+//!    prunes it from its mesh at its next heartbeat (the original's PRUNE).
 
 use futures::StreamExt;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, Swarm};
+use libp2p::{Multiaddr, PeerId, Swarm};
 use qnode_blossomsub as blossomsub;
 use qnode_identity::{KeyType, NodeKey};
 use qnode_p2p::identify;
+use qnode_protocol::envelope::{self, Payload};
+use qnode_protocol::pb::node::SelfTestReport;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +28,16 @@ use std::time::Duration;
 struct Probe {
     pubsub: blossomsub::Behaviour,
     identify: identify::Behaviour,
+}
+
+/// Backoffs long enough that the probe stays out of the original's mesh for a report or
+/// two once it left it.
+fn params() -> blossomsub::Params {
+    blossomsub::Params {
+        prune_backoff: Duration::from_secs(600),
+        unsubscribe_backoff: Duration::from_secs(600),
+        ..blossomsub::Params::default()
+    }
 }
 
 fn swarm(key: Arc<NodeKey>) -> Swarm<Probe> {
@@ -35,7 +53,7 @@ fn swarm(key: Arc<NodeKey>) -> Swarm<Probe> {
     let behaviour = Probe {
         pubsub: blossomsub::Behaviour::new(
             key.clone(),
-            blossomsub::Params::default(),
+            params(),
             blossomsub::Thresholds::default(),
         ),
         identify: identify::Behaviour::new(&key.public(), "qnode-probe/1".into()),
@@ -49,6 +67,75 @@ fn swarm(key: Arc<NodeKey>) -> Swarm<Probe> {
     )
 }
 
+/// Runs the swarm until `done` gives a value, or panics after `within`.
+async fn until<T>(
+    swarm: &mut Swarm<Probe>,
+    within: Duration,
+    what: &str,
+    mut done: impl FnMut(&mut Swarm<Probe>, SwarmEvent<ProbeEvent>) -> Option<T>,
+) -> T {
+    let run = async {
+        loop {
+            let event = swarm.select_next_some().await;
+            if let SwarmEvent::ConnectionClosed { cause, .. } = &event {
+                println!("connection closed: {cause:?}");
+            }
+            if let Some(value) = done(swarm, event) {
+                return value;
+            }
+        }
+    };
+    match tokio::time::timeout(within, run).await {
+        Ok(value) => value,
+        Err(_) => panic!("no {what} within {within:?}"),
+    }
+}
+
+/// Runs the swarm for `time`.
+async fn run_for(swarm: &mut Swarm<Probe>, time: Duration) {
+    let _ = tokio::time::timeout(time, async {
+        loop {
+            swarm.select_next_some().await;
+        }
+    })
+    .await;
+}
+
+/// A probe with a new Ed448 identity, subscribed to `bitmask`, dialling `address`.
+fn probe(address: &Multiaddr, bitmask: &[u8]) -> Swarm<Probe> {
+    let key = Arc::new(NodeKey::generate(KeyType::Ed448).expect("key"));
+    println!("probe {}", key.peer_id());
+    let mut swarm = swarm(key);
+    swarm.behaviour_mut().pubsub.subscribe(bitmask);
+    swarm.dial(address.clone()).expect("dial");
+    swarm
+}
+
+/// The next message of `author`, judged `Ignore` (the probe forwards nothing).
+async fn next_message_of(swarm: &mut Swarm<Probe>, author: PeerId, what: &str) -> Vec<u8> {
+    until(
+        swarm,
+        Duration::from_secs(240),
+        what,
+        |swarm, event| match event {
+            SwarmEvent::Behaviour(ProbeEvent::Pubsub(blossomsub::Event::Message {
+                message_id,
+                author: from,
+                message,
+                ..
+            })) => {
+                swarm
+                    .behaviour_mut()
+                    .pubsub
+                    .report_validation(&message_id, blossomsub::Acceptance::Ignore);
+                (from == author).then_some(message.data)
+            }
+            _ => None,
+        },
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a running original node: QNODE_ORIGINAL=/ip4/…/tcp/…/p2p/Qm…"]
 async fn an_original_node_hears_and_is_heard_by_qnode() {
@@ -58,58 +145,59 @@ async fn an_original_node_hears_and_is_heard_by_qnode() {
         .expect("a multiaddr");
     let network: u8 =
         std::env::var("QNODE_ORIGINAL_NETWORK").map_or(0, |n| n.parse().expect("a network byte"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
     let original = qnode_p2p::bootstrap_peer(&address).expect("ends with /p2p/…");
-    let key = Arc::new(NodeKey::generate(KeyType::Ed448).expect("key"));
-    let mut swarm = swarm(key);
     let bitmask = qnode_p2p::bitmask_for(network, &[0xff; 32]);
-    swarm.behaviour_mut().pubsub.subscribe(&bitmask);
-    swarm.dial(address).expect("dial");
-    let (mut identified, mut report) = (None, None);
-    let outcome = tokio::time::timeout(Duration::from_secs(300), async {
-        while identified.is_none() || report.is_none() {
-            match swarm.select_next_some().await {
-                SwarmEvent::ConnectionEstablished { peer_id, .. } => {
-                    println!("connected to {peer_id} over qnode's Noise");
-                }
-                SwarmEvent::Behaviour(ProbeEvent::Identify(identify::Event::Received {
-                    peer_id,
-                    info,
-                })) if peer_id == original => {
-                    println!("identified: {} {:?}", info.agent_version, info.protocols);
-                    identified = Some(info);
-                }
-                SwarmEvent::Behaviour(ProbeEvent::Pubsub(blossomsub::Event::Message {
-                    message_id,
-                    author,
-                    message,
-                    ..
-                })) => {
-                    println!(
-                        "message {message_id} by {author}, {} bytes",
-                        message.data.len()
-                    );
-                    swarm
-                        .behaviour_mut()
-                        .pubsub
-                        .report_validation(&message_id, blossomsub::Acceptance::Ignore);
-                    report = Some((author, message));
-                }
-                SwarmEvent::ConnectionClosed { cause, .. } => {
-                    panic!("the original closed the connection: {cause:?}")
-                }
-                _ => {}
-            }
-        }
-    })
+    let mut swarm = probe(&address, &bitmask);
+    let info = until(
+        &mut swarm,
+        Duration::from_secs(30),
+        "identify",
+        |_, event| match event {
+            SwarmEvent::Behaviour(ProbeEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+            })) if peer_id == original => Some(info),
+            _ => None,
+        },
+    )
     .await;
-    assert!(outcome.is_ok(), "no identify or report within 5 minutes");
-    let info = identified.expect("identified");
+    println!("identified {}: {:?}", info.agent_version, info.protocols);
     assert_eq!(info.public_key.to_peer_id(), original);
     assert!(info
         .protocols
         .iter()
         .any(|p| p == blossomsub::PROTOCOL.as_ref()));
-    let (author, message) = report.expect("a report");
-    assert_eq!(author, original);
-    assert_eq!(message.bitmask, bitmask);
+
+    let report = next_message_of(&mut swarm, original, "report in the mesh").await;
+    assert!(matches!(
+        envelope::open(&report),
+        Ok((_, Payload::SelfTestReport(_)))
+    ));
+    println!("1. a report in the mesh");
+
+    // Leave the original's mesh, stay subscribed: its next report comes as gossip.
+    swarm.behaviour_mut().pubsub.unsubscribe(&bitmask);
+    swarm.behaviour_mut().pubsub.subscribe(&bitmask);
+    next_message_of(&mut swarm, original, "report through IHAVE/IWANT").await;
+    println!("2. a report through IHAVE and IWANT");
+
+    // A second identity, in the original's mesh once it hears a report there, publishes a
+    // report the original refuses.
+    let mut second = probe(&address, &bitmask);
+    next_message_of(&mut second, original, "report in the second probe's mesh").await;
+    let forged = SelfTestReport {
+        proof: vec![0; 7],
+        ..Default::default()
+    };
+    let data = envelope::seal(&[0xff; 32], &Payload::SelfTestReport(forged)).expect("seal");
+    assert!(second
+        .behaviour_mut()
+        .pubsub
+        .publish(&bitmask, data)
+        .is_ok());
+    run_for(&mut second, Duration::from_secs(10)).await;
+    println!("3. a refused report published; the original's PRUNE follows at its heartbeat");
 }

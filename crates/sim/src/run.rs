@@ -45,7 +45,7 @@ pub struct Report {
     /// (sampled every 25 ms).
     pub propagation_ms: Propagation,
     /// Gossip copies an honest node received per distinct message, over the run (from
-    /// gossipsub's own counts: it drops duplicates before the node sees them); null if
+    /// BlossomSub's own counts: it drops duplicates before the node sees them); null if
     /// no message arrived.
     pub copies_per_message: Option<f64>,
     /// Seconds from the forgers' start until every honest node held every forger below

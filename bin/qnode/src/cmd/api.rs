@@ -141,7 +141,11 @@ impl NodeInfoArgs {
         } else {
             println!("peer id     {}", node.peer_id);
             println!("head frame  {}", node.max_frame);
-            println!("version     {version} ({})", node.software_version);
+            // The original fills only the protocol version; qnode adds its software's.
+            match node.software_version.as_str() {
+                "" => println!("version     {version}"),
+                software => println!("version     {version} ({software})"),
+            }
             println!("reward      {reward} (proof chain, as the original counts it)");
         }
         Ok(ExitCode::SUCCESS)

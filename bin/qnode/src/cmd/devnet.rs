@@ -272,6 +272,12 @@ impl DevnetArgs {
         let log = std::fs::File::create(dir.join("node.log"))
             .with_context(|| format!("creating {}/node.log", dir.display()))?;
         let mut command = Command::new(std::env::current_exe()?);
+        // QUIC only for Ed25519 nodes: qnode's QUIC (rust-libp2p's TLS) takes no Ed448.
+        let ed25519 = qnode_identity::load_identity(dir)?
+            .is_some_and(|key| key.key_type() == qnode_identity::KeyType::Ed25519);
+        if ed25519 {
+            command.args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")]);
+        }
         // The devnet decides its nodes' settings; an operator's QNODE_* environment (meant
         // for their own node) must not leak into them. The log filter may.
         for (name, _) in std::env::vars_os() {
@@ -287,7 +293,6 @@ impl DevnetArgs {
             .args(["--workers", &self.workers.to_string()])
             .args(["--worker-base-port", &worker_port.to_string()])
             .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
-            .args(["--listen", &format!("/ip4/127.0.0.1/udp/{port}/quic-v1")])
             .args(["--frame-interval-ms", &self.frame_interval_ms.to_string()])
             .args(pace.args())
             .args(["--network", &self.network.to_string()])

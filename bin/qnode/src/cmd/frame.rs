@@ -13,6 +13,10 @@ use qnode_store::Store;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// Frames asked for per node API call: 1024 of the original's (about 1.1 KB each) stay
+/// under a gRPC client's 4 MiB limit, and qnode's node API answers at most 1024.
+const PAGE: u64 = 1024;
+
 #[derive(Subcommand)]
 pub enum FrameCommand {
     /// Genesis and COUNT frames after it, one JSON object per line.
@@ -140,7 +144,9 @@ impl FramesArgs {
         Ok(Some((store.frames(filter, self.from..=to)?, head)))
     }
 
-    /// The frames and the head, from a running node, page by page.
+    /// The frames and the head, from a running node, page by page: each page asks for at
+    /// most [`PAGE`] frames, as the original answers a whole range in one message (about
+    /// 1.1 KB a frame) and a client refuses messages over 4 MiB.
     async fn through_api(
         &self,
         url: &str,
@@ -160,7 +166,7 @@ impl FramesArgs {
                 .get_frames(GetFramesRequest {
                     filter: filter.to_vec(),
                     from_frame_number: next,
-                    to_frame_number: to.saturating_add(1),
+                    to_frame_number: to.min(next.saturating_add(PAGE - 1)).saturating_add(1),
                     include_candidates: false,
                 })
                 .await?

@@ -43,7 +43,12 @@ impl InitArgs {
                 write_node(&dir, &key, &template::render()?)?;
                 println!("new node in {}", dir.display());
                 println!("  peer id  {} ({})", key.peer_id(), key.key_type());
-                next_steps(&dir);
+                let (http, api) = (template::HTTP_PORT, template::API_PORT);
+                next_steps(
+                    &dir,
+                    &format!("http://127.0.0.1:{http}/"),
+                    &format!("127.0.0.1:{api}"),
+                );
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -114,7 +119,15 @@ fn import(dir: &Path, original_dir: &Path, network_flag: Option<u8>) -> Result<E
         }
     }
     report(original_dir, dir, &imported, &chain);
-    next_steps(dir);
+    let shown = |endpoint: Option<crate::config::Endpoint>| match endpoint {
+        Some(crate::config::Endpoint::At(address)) => address.to_string(),
+        _ => "off".to_string(),
+    };
+    next_steps(
+        dir,
+        &shown(imported.settings.http_listen),
+        &shown(imported.settings.grpc_listen),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -166,7 +179,7 @@ fn report(
     }
 }
 
-fn next_steps(dir: &Path) {
+fn next_steps(dir: &Path, dashboard: &str, api: &str) {
     let shown = dir.display();
     println!(
         "  key      {} (keep it private; back it up)",
@@ -179,10 +192,5 @@ fn next_steps(dir: &Path) {
     println!();
     println!("start it:        qnode run --config-dir {shown}");
     println!("then look:       qnode status --config-dir {shown}");
-    println!(
-        "dashboard:       http://127.0.0.1:{}/   node API: 127.0.0.1:{} (unless the config says \
-         otherwise)",
-        template::HTTP_PORT,
-        template::API_PORT
-    );
+    println!("dashboard:       {dashboard}   node API: {api}");
 }

@@ -439,6 +439,18 @@ fn shown(endpoint: Endpoint) -> String {
     }
 }
 
+/// Whether an engine setting qnode does not have holds the original's own default, which
+/// is not worth a line.
+fn engine_default(name: &str, value: &serde_norway::Value) -> bool {
+    let number = value.as_i64();
+    match name {
+        "maxFrames" => number == Some(-1),
+        "pendingCommitWorkers" => number == Some(4),
+        "provingKeyId" => value.as_str() == Some("default-proving-key"),
+        _ => false,
+    }
+}
+
 /// Everything else the original's file holds, named, when it is not its default.
 fn ignored(config: &OriginalConfig, imported: &mut Imported) {
     let set = |value: &serde_norway::Value| match value {
@@ -456,7 +468,7 @@ fn ignored(config: &OriginalConfig, imported: &mut Imported) {
         }
     }
     for (name, value) in &config.engine.other {
-        if set(value) && name != "provingKeyId" {
+        if set(value) && !engine_default(name, value) {
             imported
                 .ignored
                 .push(format!("engine.{name}: not a qnode setting"));

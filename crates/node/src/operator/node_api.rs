@@ -169,7 +169,7 @@ impl NodeService for NodeApi {
         }))
     }
 
-    /// Connected peers, their connection addresses and gossipsub scores.
+    /// Connected peers, their connection addresses and BlossomSub scores.
     async fn get_network_info(
         &self,
         _: Request<GetNetworkInfoRequest>,

@@ -30,7 +30,7 @@ pub struct PeerStatus {
     /// What the peer-info manager knows.
     #[serde(flatten)]
     pub info: PeerInfo,
-    /// Gossipsub's score of it (our score × 10 plus gossipsub's own), if connected.
+    /// BlossomSub's score of it (our score × 10, as the original weighs it), if connected.
     pub gossip_score: Option<f64>,
     /// Its bandwidth and score over the last ten minutes (`/api/status` only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -33,7 +33,7 @@ pub struct ServiceContext {
 }
 
 impl ServiceContext {
-    /// Records an offence of `peer`, tells gossipsub its new score, and logs why.
+    /// Records an offence of `peer`, tells BlossomSub its new score, and logs why.
     pub async fn penalize(&self, peer: PeerId, reason: &str) {
         let score = self.peers.penalize(peer);
         tracing::warn!(%peer, score, "peer penalised: {reason}");
