@@ -1,5 +1,7 @@
 //! `qnode`: the Quilibrium master-clock node and its tools.
 
+#[macro_use]
+mod out;
 mod cmd;
 mod config;
 mod logging;

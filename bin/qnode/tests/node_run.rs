@@ -43,6 +43,32 @@ fn alive(pid: u32) -> bool {
     })
 }
 
+/// Waits until every one of `pids` has exited (or is a zombie); false after `within`.
+fn all_exit(pids: &[u32], within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while pids.iter().any(|p| alive(*p)) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// The nice value of each of `pid`'s threads.
+fn thread_niceness(pid: u32) -> Vec<i32> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks
+        .flatten()
+        .filter_map(|task| {
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // After the comm's ')' come stat(5)'s fields from the 3rd on; nice is the 19th.
+            let (_, fields) = stat.rsplit_once(')')?;
+            fields.split_whitespace().nth(16)?.parse().ok()
+        })
+        .collect()
+}
+
 fn verified_increments(config: &Path) -> Vec<u32> {
     let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
         .args(["proofs", "--verify", "--json", "--config-dir"])
@@ -81,11 +107,21 @@ fn the_chain_grows_verifies_and_sigterm_stops_everything() {
     node.wait_for_increment(22, Duration::from_secs(240));
     let workers = children_of(node.pid());
     assert_eq!(workers.len(), 2, "one process per worker");
-    node.terminate(Duration::from_secs(5));
-    std::thread::sleep(Duration::from_millis(500));
-    for w in workers {
-        assert!(!alive(w), "worker {w} outlived the node");
+    // Workers run niced as a whole, below the node's networking threads.
+    let node_niceness = *thread_niceness(node.pid()).iter().min().unwrap();
+    for w in &workers {
+        let niceness = thread_niceness(*w);
+        assert!(!niceness.is_empty());
+        assert!(
+            niceness.iter().all(|n| *n == (node_niceness + 10).min(19)),
+            "worker {w}: {niceness:?}, node {node_niceness}"
+        );
     }
+    node.terminate(Duration::from_secs(5));
+    assert!(
+        all_exit(&workers, Duration::from_secs(10)),
+        "a worker outlived the node"
+    );
     let chain = verified_increments(dir.path());
     assert!(chain.len() >= 21, "{} increments stored", chain.len());
     assert_consecutive(&chain);
@@ -178,10 +214,10 @@ fn sigkill_at_random_moments_keeps_the_chain_continuous() {
             last = last.max(i);
         }
         // Workers notice their parent is gone and exit by themselves.
-        std::thread::sleep(Duration::from_millis(1500));
-        for w in workers {
-            assert!(!alive(w), "kill {kill}: worker {w} outlived a killed node");
-        }
+        assert!(
+            all_exit(&workers, Duration::from_secs(10)),
+            "kill {kill}: a worker outlived a killed node"
+        );
     }
     let chain = verified_increments(dir.path());
     assert!(
@@ -219,6 +255,35 @@ fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
         "{stderr}"
     );
     assert!(stderr.contains("--worker-base-port"), "{stderr}");
+    assert!(
+        !dir.path().join(qnode_store::STORE_FILE).exists(),
+        "a start that fails writes no store"
+    );
+
+    // Worker ports over the node's own P2P port: refused the same way, before the store
+    // is touched.
+    let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args([
+            "run",
+            "--devnet",
+            "--devnet-setup-powers",
+            "128",
+            "--workers",
+            "1",
+        ])
+        .args(["--worker-base-port", "21450", "--config-dir"])
+        .arg(dir.path())
+        .args(["--listen", "/ip4/127.0.0.1/tcp/21450"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("port 127.0.0.1:21450 is already in use"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join(qnode_store::STORE_FILE).exists());
 }
 
 #[test]
@@ -353,6 +418,47 @@ fn a_node_with_fewer_cores_than_its_peers_require_says_so_at_start() {
             Duration::from_secs(120)
         ),
         "no warning about the cores it reports"
+    );
+    node.terminate(Duration::from_secs(5));
+}
+
+#[test]
+fn with_json_logs_every_line_of_the_node_and_its_workers_is_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = spawn(
+        dir.path(),
+        &[
+            "--workers",
+            "2",
+            "--worker-base-port",
+            "21800",
+            "--log-format",
+            "json",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let (mut lines, mut from_workers) = (0, 0);
+    loop {
+        assert!(Instant::now() < deadline, "no increment proved");
+        let Ok(line) = node.log.recv_timeout(Duration::from_secs(1)) else {
+            continue;
+        };
+        let value: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("line {lines} is not JSON ({e}): {line}"));
+        lines += 1;
+        if value["target"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("qnode_worker"))
+        {
+            from_workers += 1;
+        }
+        if value["message"] == "increment proved" {
+            break;
+        }
+    }
+    assert!(
+        from_workers >= 2,
+        "each worker logged: {from_workers} of {lines} lines"
     );
     node.terminate(Duration::from_secs(5));
 }

@@ -122,3 +122,26 @@ fn a_missing_store_is_named() {
         "nothing created"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    // `qnode frame chain … | head -1`: many lines, of which the reader takes one.
+    let mut chain = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args(["frame", "chain", "--seed", "00", "--difficulty", "10"])
+        .args(["--count", "100000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(chain.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"frame_number\""), "{first}");
+    // The reader is gone; the next line the command writes meets a closed pipe.
+    let out = chain.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(text(&out.stderr), "", "nothing on stderr, no panic");
+}

@@ -42,6 +42,8 @@ pub enum HandlerOut {
     Unsupported,
     /// RPCs to the peer were dropped because its queue was full.
     Dropped(usize),
+    /// The peer opened another inbound stream on this connection.
+    InboundRenewed,
 }
 
 type Frames = Framed<Stream, UviBytes<Bytes>>;
@@ -60,6 +62,8 @@ pub struct Handler {
     outbound: Outbound,
     queue: VecDeque<Bytes>,
     inbound: Option<Frames>,
+    /// Whether the peer opened an inbound stream on this connection before.
+    inbound_opened: bool,
     events: VecDeque<HandlerOut>,
 }
 
@@ -71,6 +75,7 @@ impl Handler {
             outbound: Outbound::Idle { attempts: 0 },
             queue: VecDeque::new(),
             inbound: None,
+            inbound_opened: false,
             events: VecDeque::new(),
         }
     }
@@ -115,7 +120,10 @@ impl Handler {
                 Poll::Pending => return None,
                 Poll::Ready(Some(Ok(frame))) if frame.is_empty() => continue,
                 Poll::Ready(Some(Ok(frame))) => match Rpc::decode(frame) {
-                    Ok(rpc) => return Some(rpc),
+                    Ok(rpc) => {
+                        tracing::trace!(?rpc, "blossomsub: RPC received");
+                        return Some(rpc);
+                    }
                     Err(e) => {
                         tracing::debug!("blossomsub: undecodable RPC, stream closed: {e}");
                         self.inbound = None;
@@ -128,6 +136,7 @@ impl Handler {
                     return None;
                 }
                 Poll::Ready(None) => {
+                    tracing::debug!("blossomsub: inbound stream closed by the peer");
                     self.inbound = None;
                     return None;
                 }
@@ -200,7 +209,17 @@ impl ConnectionHandler for Handler {
             ConnectionEvent::FullyNegotiatedInbound(FullyNegotiatedInbound {
                 protocol: stream,
                 ..
-            }) => self.inbound = Some(self.framed(stream)),
+            }) => {
+                tracing::debug!(
+                    replaced = self.inbound.is_some(),
+                    "blossomsub: inbound stream"
+                );
+                if self.inbound_opened {
+                    self.events.push_back(HandlerOut::InboundRenewed);
+                }
+                self.inbound_opened = true;
+                self.inbound = Some(self.framed(stream));
+            }
             ConnectionEvent::FullyNegotiatedOutbound(FullyNegotiatedOutbound {
                 protocol: stream,
                 ..

@@ -1,5 +1,5 @@
-//! BlossomSub RPCs as two original nodes sent them to each other (recorded from their
-//! streams, `recorded/blossomsub.json`): qnode's RPC types decode every one and encode it
+//! BlossomSub RPCs as two original nodes sent them to each other, and a PRUNE one sent to a
+//! qnode identity (recorded from their streams, `recorded/blossomsub.json`): qnode's RPC types decode every one and encode it
 //! back to the same bytes; every published message carries a StrictSign signature that
 //! qnode checks; its payload opens as qnode's envelope, seals back to the same bytes, and
 //! the self-test report's challenge proof verifies with qnode's VDF.
@@ -60,7 +60,12 @@ fn every_recorded_rpc_decodes_and_encodes_back_to_its_bytes() {
                 assert_eq!(graft.bitmask, bitmask);
                 seen.insert("graft");
             }
-            if !control.prune.is_empty() {
+            for prune in &control.prune {
+                // The original's PRUNE of a peer it scored below zero: no peer exchange
+                // for it, and its default backoff of a minute.
+                assert_eq!(prune.bitmask, bitmask);
+                assert!(prune.peers.is_empty());
+                assert_eq!(prune.backoff, 60);
                 seen.insert("prune");
             }
         }
@@ -68,7 +73,7 @@ fn every_recorded_rpc_decodes_and_encodes_back_to_its_bytes() {
             seen.insert("publish");
         }
     }
-    for wanted in ["subscribe", "graft", "publish"] {
+    for wanted in ["subscribe", "graft", "prune", "publish"] {
         assert!(seen.contains(wanted), "the recording holds a {wanted}");
     }
 }

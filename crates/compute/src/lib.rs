@@ -50,17 +50,22 @@ fn pool() -> &'static Runtime {
 /// Relative, as `nice -n 10`: a node the operator already runs niced keeps its compute
 /// threads below its own networking, and root's never end up above the process.
 fn lower_this_thread() {
-    let thread = Some(rustix::thread::gettid());
-    let lowered = rustix::process::getpriority_process(thread).and_then(|niceness| {
-        rustix::process::setpriority_process(thread, (niceness + NICENESS).min(NICEST))
-    });
-    if let Err(e) = lowered {
+    if let Err(e) = lower_calling_thread(NICENESS) {
         static WARNED: Once = Once::new();
         WARNED.call_once(|| {
             tracing::warn!(error = %e, "could not lower the compute threads' priority; \
                 heavy work competes with networking on equal terms");
         });
     }
+}
+
+/// Makes the calling thread `by` nicer than it is (capped at Linux's nicest). Threads it
+/// starts afterwards inherit that, so a process that calls this before it starts any
+/// runs niced as a whole, as `nice -n BY` would have started it.
+pub fn lower_calling_thread(by: i32) -> rustix::io::Result<()> {
+    let thread = Some(rustix::thread::gettid());
+    let niceness = rustix::process::getpriority_process(thread)?;
+    rustix::process::setpriority_process(thread, (niceness + by).min(NICEST))
 }
 
 #[cfg(test)]

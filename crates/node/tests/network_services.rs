@@ -218,7 +218,7 @@ async fn frames_are_checked_before_the_reel_sees_them() {
     let next = frame::prove_next(&head, 1, DIFFICULTY).unwrap();
 
     let easier = frame::prove_next(&head, 1, DIFFICULTY - 1).unwrap();
-    let problem = frame_validator::validate_and_insert(&ctx, easier).await;
+    let problem = frame_validator::validate_and_insert(&ctx, easier.clone()).await;
     assert!(
         matches!(
             problem,
@@ -246,6 +246,12 @@ async fn frames_are_checked_before_the_reel_sees_them() {
     assert!(
         matches!(again, Err(FrameProblem::Useless(_))),
         "stale: {again:?}"
+    );
+    // Stale first, as the original drops it: the easier frame is now nobody's offence.
+    let stale = frame_validator::validate_and_insert(&ctx, easier).await;
+    assert!(
+        matches!(stale, Err(FrameProblem::Useless(_))),
+        "stale, whatever its difficulty: {stale:?}"
     );
     assert_eq!(ctx.store.head_number(&DEFAULT_FILTER).unwrap(), Some(1));
 }

@@ -139,15 +139,9 @@ pub fn prove_next(
     })
 }
 
-/// Everything checkable without the VDF: shape, filter, and position after `head`.
-/// Cheap, so it runs first on anything a peer sends.
-pub fn check_shape(frame: &ClockFrame, filter: &[u8], head: u64) -> Result<(), FrameError> {
-    if frame.filter != filter {
-        return Err(FrameError::WrongFilter);
-    }
-    if frame.frame_number == 0 {
-        return Err(FrameError::Genesis);
-    }
+/// Whether the frame comes after `head`, and not too far after it: a frame that does not
+/// is of no use now, whatever else is wrong with it.
+pub fn check_position(frame: &ClockFrame, head: u64) -> Result<(), FrameError> {
     if frame.frame_number <= head {
         return Err(FrameError::Stale {
             number: frame.frame_number,
@@ -160,6 +154,19 @@ pub fn check_shape(frame: &ClockFrame, filter: &[u8], head: u64) -> Result<(), F
             head,
         });
     }
+    Ok(())
+}
+
+/// Everything checkable without the VDF: shape, filter, and position after `head`.
+/// Cheap, so it runs first on anything a peer sends.
+pub fn check_shape(frame: &ClockFrame, filter: &[u8], head: u64) -> Result<(), FrameError> {
+    if frame.filter != filter {
+        return Err(FrameError::WrongFilter);
+    }
+    if frame.frame_number == 0 {
+        return Err(FrameError::Genesis);
+    }
+    check_position(frame, head)?;
     if !frame.aggregate_proofs.is_empty() {
         return Err(FrameError::AggregateProofs);
     }

@@ -74,7 +74,10 @@ impl DataIpcService for ChallengeProver {
         let difficulty =
             qnode_vdf::scaled_challenge_difficulty(r.increment, self.difficulty_divisor);
         let seed = qnode_vdf::challenge_seed(&r.challenge, r.core);
-        let output = qnode_compute::run(move || qnode_vdf::solve(&seed, difficulty))
+        // The proof is the answer, so it runs at the worker's own priority: the node
+        // starts its local workers niced as a whole (`qnode worker --niceness`), and a
+        // worker serving another node competes as that node's own workers would.
+        let output = tokio::task::spawn_blocking(move || qnode_vdf::solve(&seed, difficulty))
             .await
             .map_err(|e| Status::internal(format!("prover task: {e}")))?
             .map_err(|e| Status::internal(e.to_string()))?;
@@ -176,9 +179,17 @@ mod tests {
             .unwrap();
         assert!(alive(running.id()));
         let mut finished = std::process::Command::new("true").spawn().unwrap();
-        // Not yet reaped: a zombie whose /proc entry still exists.
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        assert!(std::path::Path::new(&format!("/proc/{}", finished.id())).exists());
+        // Not yet reaped: once it has exited, a zombie whose /proc entry still exists.
+        let stat = format!("/proc/{}/stat", finished.id());
+        let exited = std::time::Instant::now();
+        while !std::fs::read_to_string(&stat)
+            .unwrap()
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        {
+            assert!(exited.elapsed().as_secs() < 10, "`true` never exited");
+            std::thread::yield_now();
+        }
         assert!(!alive(finished.id()));
         finished.wait().unwrap();
         assert!(!alive(finished.id()));

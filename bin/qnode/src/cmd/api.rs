@@ -137,16 +137,16 @@ impl NodeInfoArgs {
                 "software_version": node.software_version,
                 "reward": reward.to_string(),
             });
-            println!("{value}");
+            outln!("{value}");
         } else {
-            println!("peer id     {}", node.peer_id);
-            println!("head frame  {}", node.max_frame);
+            outln!("peer id     {}", node.peer_id);
+            outln!("head frame  {}", node.max_frame);
             // The original fills only the protocol version; qnode adds its software's.
             match node.software_version.as_str() {
-                "" => println!("version     {version}"),
-                software => println!("version     {version} ({software})"),
+                "" => outln!("version     {version}"),
+                software => outln!("version     {version} ({software})"),
             }
-            println!("reward      {reward} (proof chain, as the original counts it)");
+            outln!("reward      {reward} (proof chain, as the original counts it)");
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -221,12 +221,16 @@ impl PeersArgs {
                 "manifests": manifests.peer_manifests.iter().map(manifest_json)
                     .collect::<Vec<_>>(),
             });
-            println!("{value}");
+            outln!("{value}");
             return Ok(ExitCode::SUCCESS);
         }
-        println!(
+        outln!(
             "{:<54} {:>9} {:>10} {:>5} {:>9}  address",
-            "peer", "score", "head", "cores", "increment"
+            "peer",
+            "score",
+            "head",
+            "cores",
+            "increment"
         );
         for n in &network.network_info {
             let manifest = manifests
@@ -234,7 +238,7 @@ impl PeersArgs {
                 .iter()
                 .find(|m| m.peer_id == n.peer_id);
             let field = |f: fn(&PeerManifest) -> String| manifest.map_or("–".into(), f);
-            println!(
+            outln!(
                 "{:<54} {:>9.1} {:>10} {:>5} {:>9}  {}",
                 peer_text(&n.peer_id),
                 n.peer_score,
@@ -245,9 +249,9 @@ impl PeersArgs {
             );
         }
         for p in &peers.uncooperative_peer_info {
-            println!("{:<54} uncooperative (penalised)", peer_text(&p.peer_id));
+            outln!("{:<54} uncooperative (penalised)", peer_text(&p.peer_id));
         }
-        println!(
+        outln!(
             "{} connected, {} with manifests",
             network.network_info.len(),
             manifests.peer_manifests.len()

@@ -99,8 +99,8 @@ impl BenchCommand {
             "--squaring-to must be above --squaring-from"
         );
         let ours = measure_qnode(difficulty)?;
-        println!("VDF at 2048 bits, difficulty {difficulty}");
-        println!("{:<22}{:>14}{:>14}{:>10}", "", "qnode", "baseline", "ratio");
+        outln!("VDF at 2048 bits, difficulty {difficulty}");
+        outln!("{:<22}{:>14}{:>14}{:>10}", "", "qnode", "baseline", "ratio");
         match measure_baseline(difficulty)? {
             Some(base) => {
                 row(
@@ -120,10 +120,10 @@ impl BenchCommand {
                 });
             }
             None => {
-                println!("{:<22}{:>14.0}", "squarings/s", ours.squarings_per_second);
-                println!("{:<22}{:>14.3}", "solve incl. proof (s)", secs(ours.solve));
-                println!("{:<22}{:>14.4}", "verify (s)", secs(ours.verify));
-                println!(
+                outln!("{:<22}{:>14.0}", "squarings/s", ours.squarings_per_second);
+                outln!("{:<22}{:>14.3}", "solve incl. proof (s)", secs(ours.solve));
+                outln!("{:<22}{:>14.4}", "verify (s)", secs(ours.verify));
+                outln!(
                     "baseline not compiled in: run `cargo run --release -p qnode \
                      --features bench-baseline -- bench vdf` to measure it in the same run"
                 );
@@ -137,7 +137,7 @@ impl BenchCommand {
 
 fn print_squaring_with_proof(marginal: Marginal) -> Result<()> {
     let Marginal { from, to } = marginal;
-    println!(
+    outln!(
         "per squaring incl. proof: (solve at {to} − solve at {from}) / {}, fastest of 3",
         to - from
     );
@@ -145,15 +145,17 @@ fn print_squaring_with_proof(marginal: Marginal) -> Result<()> {
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
     match marginal.baseline()? {
         Some(base) => row("µs", micros(ours), micros(base), |x| format!("{x:.2}")),
-        None => println!("{:<22}{:>14.2}", "µs", micros(ours)),
+        None => outln!("{:<22}{:>14.2}", "µs", micros(ours)),
     }
     Ok(())
 }
 
 fn print_cold(plan: &ColdPlan) -> Result<()> {
-    println!(
+    outln!(
         "cold verify, {} seeded challenges (seed {}), difficulty {}",
-        plan.challenges, plan.seed, plan.difficulty
+        plan.challenges,
+        plan.seed,
+        plan.difficulty
     );
     let ours = plan.qnode()?;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -164,8 +166,8 @@ fn print_cold(plan: &ColdPlan) -> Result<()> {
             row("p95 (ms)", ms(ours.p95), ms(base.p95), one_decimal);
         }
         None => {
-            println!("{:<22}{:>14.1}", "mean (ms)", ms(ours.mean));
-            println!("{:<22}{:>14.1}", "p95 (ms)", ms(ours.p95));
+            outln!("{:<22}{:>14.1}", "mean (ms)", ms(ours.mean));
+            outln!("{:<22}{:>14.1}", "p95 (ms)", ms(ours.p95));
         }
     }
     Ok(())
@@ -183,7 +185,7 @@ fn row(name: &str, ours: f64, base: f64, fmt: impl Fn(f64) -> String) {
     } else {
         base / ours
     };
-    println!(
+    outln!(
         "{name:<22}{:>14}{:>14}{:>9.2}×",
         fmt(ours),
         fmt(base),

@@ -65,11 +65,11 @@ pub fn run(increments: u32) -> Result<ExitCode> {
         );
         eprintln!("generating a 128-power setup for the bench…");
         let setup = Arc::new(Setup::from_secret(&Scalar::random()?, 128)?);
-        println!(
+        outln!(
             "proof-loop cost per increment beyond the VDFs (stub workers), mean of \
              {increments} increments, in ms"
         );
-        println!(
+        outln!(
             "{:>12}{:>15}{:>11}{:>9}{:>8}{:>18}{:>11}",
             "parallelism",
             "critical path",
@@ -120,7 +120,7 @@ pub fn run(increments: u32) -> Result<ExitCode> {
             };
             let round_trip = (mean_ms("workers") - STUB_PROOF_TIME.as_secs_f64() * 1000.0).max(0.0);
             let [critical, open, store] = ["critical_path", "open", "store"].map(mean_ms);
-            println!(
+            outln!(
                 "{parallelism:>12}{critical:>15.1}{round_trip:>11.1}{open:>9.1}{store:>8.1}{:>18.1}{:>11.1}",
                 round_trip + critical + open + store,
                 resident_kib() as f64 / 1024.0

@@ -50,7 +50,7 @@ fn on_every_core<T: Send>(count: u32, f: impl Fn(u32) -> Result<T> + Sync) -> Re
 pub fn run(reports: u32, seed: u64, increment: u32) -> Result<ExitCode> {
     let difficulty = qnode_vdf::challenge_difficulty(increment);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!(
+    outln!(
         "proving {reports} reports at difficulty {difficulty} (increment {increment}), then \
          verifying them, both on all {cores} cores…"
     );
@@ -76,11 +76,11 @@ pub fn run(reports: u32, seed: u64, increment: u32) -> Result<ExitCode> {
     let per_second = f64::from(reports) / started.elapsed().as_secs_f64();
     let s = spread(times);
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    println!("cold report verification, {reports} distinct challenges (seed {seed})");
-    println!("{:<28}{:>10.1}", "mean (ms)", ms(s.mean));
-    println!("{:<28}{:>10.1}", "p95 (ms)", ms(s.p95));
-    println!("{:<28}{:>10.2}", "reports/s, all cores", per_second);
-    println!(
+    outln!("cold report verification, {reports} distinct challenges (seed {seed})");
+    outln!("{:<28}{:>10.1}", "mean (ms)", ms(s.mean));
+    outln!("{:<28}{:>10.1}", "p95 (ms)", ms(s.p95));
+    outln!("{:<28}{:>10.2}", "reports/s, all cores", per_second);
+    outln!(
         "{:<28}{:>10.2}",
         "reports/s per core",
         per_second / cores as f64

@@ -42,7 +42,7 @@ impl CeremonyCommand {
                 let ceremony = Ceremony::init(powers)?;
                 spinner.finish_and_clear();
                 write_new(&out, &ceremony)?;
-                println!("wrote {} ({powers} powers, 1 contribution)", out.display());
+                outln!("wrote {} ({powers} powers, 1 contribution)", out.display());
             }
             CeremonyCommand::Contribute { input, out } => {
                 let ceremony = read_verified(&input)?;
@@ -50,20 +50,20 @@ impl CeremonyCommand {
                 let ceremony = ceremony.contribute()?;
                 spinner.finish_and_clear();
                 write_new(&out, &ceremony)?;
-                println!(
+                outln!(
                     "wrote {} ({} contributions); your secret was never stored",
                     out.display(),
                     ceremony.contributions.len()
                 );
             }
             CeremonyCommand::Verify { file } => match read_verified(&file) {
-                Ok(ceremony) => println!(
+                Ok(ceremony) => outln!(
                     "valid: {} powers, {} contributions",
                     ceremony.setup.powers(),
                     ceremony.contributions.len()
                 ),
                 Err(e) => {
-                    println!("invalid");
+                    outln!("invalid");
                     eprintln!("{e:#}");
                     return Ok(ExitCode::FAILURE);
                 }

@@ -46,13 +46,13 @@ impl DbArgs {
         let store = self.open()?;
         let report = store.check()?;
         if self.json {
-            println!("{}", summary(&store, &report)?);
+            outln!("{}", summary(&store, &report)?);
         } else {
             for problem in &report.problems {
-                println!("PROBLEM  {problem}");
+                outln!("PROBLEM  {problem}");
             }
             if report.problem_count > report.problems.len() {
-                println!("… {} problems in all", report.problem_count);
+                outln!("… {} problems in all", report.problem_count);
             }
         }
         if report.problem_count > 0 {
@@ -64,7 +64,7 @@ impl DbArgs {
             return Ok(ExitCode::FAILURE);
         }
         if !self.json {
-            println!(
+            outln!(
                 "store {} is intact: every page checksum, {} frames, {} increments",
                 store.path().display(),
                 report.filters.iter().map(|f| f.frames).sum::<u64>(),
@@ -79,14 +79,14 @@ impl DbArgs {
         let report = store.check()?;
         let json = summary(&store, &report)?;
         if self.json {
-            println!("{json}");
+            outln!("{json}");
             return Ok(ExitCode::SUCCESS);
         }
-        println!("file       {}", store.path().display());
-        println!("bytes      {}", json["bytes"]);
-        println!("schema     {}", json["schema_version"]);
+        outln!("file       {}", store.path().display());
+        outln!("bytes      {}", json["bytes"]);
+        outln!("schema     {}", json["schema_version"]);
         for f in &report.filters {
-            println!(
+            outln!(
                 "frames     filter {}…  {} frames, head {:?}",
                 hex::encode(&f.filter[..f.filter.len().min(8)]),
                 f.frames,
@@ -94,14 +94,14 @@ impl DbArgs {
             );
         }
         for c in &report.chains {
-            println!(
+            outln!(
                 "proofs     peer {}  {} increments, reward {}",
                 peer_name(&c.peer),
                 c.increments,
                 c.latest.map_or(0, |l| l.reward)
             );
         }
-        println!("problems   {}", report.problem_count);
+        outln!("problems   {}", report.problem_count);
         Ok(ExitCode::SUCCESS)
     }
 
@@ -109,14 +109,14 @@ impl DbArgs {
         let store = self.open()?;
         let found = store.schema_version()?;
         if self.json {
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({"schema_version": found, "supported": SCHEMA_VERSION})
             );
         } else {
-            println!("schema version {found} (this qnode writes {SCHEMA_VERSION})");
+            outln!("schema version {found} (this qnode writes {SCHEMA_VERSION})");
             if found < SCHEMA_VERSION {
-                println!("the node migrates it when it next starts");
+                outln!("the node migrates it when it next starts");
             }
         }
         Ok(ExitCode::SUCCESS)

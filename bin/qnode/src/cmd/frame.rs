@@ -86,14 +86,14 @@ impl FrameCommand {
         let filter = filter_or_default(filter);
         let seed = frame::network_seed(&seed.0, network);
         let mut current = frame::genesis(&filter, &seed, difficulty).context("proving genesis")?;
-        println!("{}", frame_json(&current));
+        outln!("{}", frame_json(&current));
         for _ in 0..count {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);
             current = frame::prove_next(&current, now, difficulty)
                 .with_context(|| format!("proving frame {}", current.frame_number + 1))?;
-            println!("{}", frame_json(&current));
+            outln!("{}", frame_json(&current));
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -112,16 +112,19 @@ impl FramesArgs {
         };
         if self.json {
             for f in &frames {
-                println!("{}", frame_json(f));
+                outln!("{}", frame_json(f));
             }
             return Ok(ExitCode::SUCCESS);
         }
-        println!(
+        outln!(
             "{:>10}  {:>10}  {:>14}  {:<18}  output",
-            "frame", "difficulty", "timestamp", "parent"
+            "frame",
+            "difficulty",
+            "timestamp",
+            "parent"
         );
         for f in &frames {
-            println!(
+            outln!(
                 "{:>10}  {:>10}  {:>14}  {:<18}  {}…",
                 f.frame_number,
                 f.difficulty,
@@ -130,7 +133,7 @@ impl FramesArgs {
                 hex::encode(f.output.get(..8).unwrap_or(&f.output)),
             );
         }
-        println!("head: {head}");
+        outln!("head: {head}");
         Ok(ExitCode::SUCCESS)
     }
 

@@ -19,7 +19,7 @@ impl HashCommand {
     pub fn run(self) -> Result<ExitCode> {
         let HashCommand::Poseidon { input } = self;
         let hash = qnode_protocol::poseidon::hash_bytes(&input.0)?;
-        println!("{}", hex::encode(hash));
+        outln!("{}", hex::encode(hash));
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -41,8 +41,8 @@ impl InitArgs {
                 let key =
                     NodeKey::generate(self.key_type.into()).context("making the node's key")?;
                 write_node(&dir, &key, &template::render()?)?;
-                println!("new node in {}", dir.display());
-                println!("  peer id  {} ({})", key.peer_id(), key.key_type());
+                outln!("new node in {}", dir.display());
+                outln!("  peer id  {} ({})", key.peer_id(), key.key_type());
                 let (http, api) = (template::HTTP_PORT, template::API_PORT);
                 next_steps(
                     &dir,
@@ -144,12 +144,12 @@ fn report(
     imported: &Imported,
     chain: &original_chain::OriginalChain,
 ) {
-    println!(
+    outln!(
         "imported the original node in {} into {} (the original's directory was only read)",
         original_dir.display(),
         dir.display()
     );
-    println!(
+    outln!(
         "  peer id  {} (Ed448, the original's own)",
         imported.key.peer_id()
     );
@@ -169,28 +169,28 @@ fn report(
         ("changed", imported.changed.clone()),
         ("ignored", imported.ignored.clone()),
     ] {
-        println!("{title}:");
+        outln!("{title}:");
         for line in lines {
-            println!("  - {line}");
+            outln!("  - {line}");
         }
     }
     for note in chain.notes.iter().filter(|_| !chain.proofs.is_empty()) {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
 }
 
 fn next_steps(dir: &Path, dashboard: &str, api: &str) {
     let shown = dir.display();
-    println!(
+    outln!(
         "  key      {} (keep it private; back it up)",
         dir.join(IDENTITY_FILE).display()
     );
-    println!(
+    outln!(
         "  config   {} (every option, commented)",
         dir.join(CONFIG_FILE).display()
     );
-    println!();
-    println!("start it:        qnode run --config-dir {shown}");
-    println!("then look:       qnode status --config-dir {shown}");
-    println!("dashboard:       {dashboard}   node API: {api}");
+    outln!();
+    outln!("start it:        qnode run --config-dir {shown}");
+    outln!("then look:       qnode status --config-dir {shown}");
+    outln!("dashboard:       {dashboard}   node API: {api}");
 }

@@ -114,7 +114,7 @@ pub fn write(
         seed: frame::network_seed(seed, network),
         difficulty: ORIGINAL_DIFFICULTY,
     };
-    println!("proving this network's genesis frame (difficulty {ORIGINAL_DIFFICULTY})…");
+    outln!("proving this network's genesis frame (difficulty {ORIGINAL_DIFFICULTY})…");
     MasterTimeReel::start(store.clone(), &DEFAULT_FILTER, &genesis)?;
     let genesis_output = store
         .frame(&DEFAULT_FILTER, 0)?

@@ -62,7 +62,7 @@ impl ProofsArgs {
                 Some(Err(_)) => "FAILED",
             };
             if self.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({
                         "increment": r.increment,
@@ -75,7 +75,7 @@ impl ProofsArgs {
                     })
                 );
             } else {
-                println!(
+                outln!(
                     "{:>8}  difficulty {:>6}  workers {:>4}  opened {:>4}  {}",
                     r.increment,
                     r.proof.difficulty,
@@ -86,7 +86,7 @@ impl ProofsArgs {
             }
         }
         if !self.json {
-            println!("{} increments, reward {reward}", chain.len());
+            outln!("{} increments, reward {reward}", chain.len());
             if let Some(last) = imported {
                 imported_note(&chain, &genesis, last);
             }
@@ -102,14 +102,14 @@ impl ProofsArgs {
 /// Says which increments came from an original node, and where its restarts broke the
 /// chain's links (accepted: the original's own rules check each record alone).
 fn imported_note(chain: &[qnode_node::prover::proof_chain::Record], genesis: &[u8], last: u32) {
-    println!(
+    outln!(
         "increments 0 to {last} came from the original node (qnode init --from-original): \
          each was checked alone, as the original checks its chain"
     );
     let seams = original_seams(chain, genesis, last);
     if !seams.is_empty() {
         let shown: Vec<String> = seams.iter().map(u32::to_string).collect();
-        println!(
+        outln!(
             "the original restarted before increment(s) {}: its resume does not link them to \
              the increment before (docs/proof-loop.md)",
             shown.join(", ")

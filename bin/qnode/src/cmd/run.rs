@@ -45,6 +45,14 @@ pub struct WorkerArgs {
     /// Divide every difficulty by this (a devnet setting; 1 on a real network).
     #[arg(long, default_value_t = 1)]
     difficulty_divisor: u32,
+    /// Run this much nicer than the process that starts it, 0 to 19 (as `nice -n`). The
+    /// node starts its own workers at 10, below its networking; a worker serving another
+    /// node, an original one say, runs at normal priority like that node's own workers.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..=19))]
+    niceness: i32,
+    /// How its log lines are written on stderr, `text` or `json` (the node passes its own).
+    #[arg(long, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -154,6 +162,7 @@ fn node_config(
             count: r.workers,
             base_port: r.worker_base_port,
             difficulty_divisor: divisor,
+            log_args: vec!["--log-format".into(), r.log_format.to_string()],
         })
     } else {
         WorkerSource::Remote(r.worker_addr.clone())
@@ -194,7 +203,11 @@ fn node_config(
 
 impl WorkerArgs {
     pub fn run(self) -> Result<ExitCode> {
-        logging::init(LogFormat::Text, None);
+        logging::init(self.log_format, None);
+        // Before the runtime starts its threads, so that every one inherits it.
+        if let Err(e) = qnode_compute::lower_calling_thread(self.niceness) {
+            tracing::warn!(error = %e, niceness = self.niceness, "could not lower the worker's priority");
+        }
         let addr = match self.listen {
             Some(a) => a,
             None => qnode_worker::default_address(self.core, DEFAULT_WORKER_BASE_PORT)?,

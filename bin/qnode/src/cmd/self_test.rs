@@ -60,7 +60,7 @@ impl SelfTestArgs {
                 report
             }
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -35,7 +35,7 @@ impl PeerIdArgs {
                 dir.display()
             )
         })?;
-        println!("{}", key.peer_id());
+        outln!("{}", key.peer_id());
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -138,9 +138,9 @@ impl StatusArgs {
             )
         })?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&s)?);
+            outln!("{}", serde_json::to_string_pretty(&s)?);
         } else {
-            print!("{}", render(&s));
+            out!("{}", render(&s));
         }
         Ok(ExitCode::SUCCESS)
     }

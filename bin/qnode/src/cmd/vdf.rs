@@ -51,7 +51,7 @@ impl VdfCommand {
                 difficulty,
             } => {
                 let out = solve_showing_progress(&challenge.0, difficulty)?;
-                println!("{}", hex::encode(out));
+                outln!("{}", hex::encode(out));
             }
             VdfCommand::Verify {
                 challenge,
@@ -61,11 +61,11 @@ impl VdfCommand {
                 return Ok(
                     match qnode_vdf::verify(&challenge.0, difficulty, &proof.0) {
                         Ok(()) => {
-                            println!("valid");
+                            outln!("valid");
                             ExitCode::SUCCESS
                         }
                         Err(why) => {
-                            println!("invalid");
+                            outln!("invalid");
                             eprintln!("{why}");
                             ExitCode::from(1)
                         }
@@ -80,7 +80,7 @@ impl VdfCommand {
                 let seed = qnode_vdf::challenge_seed(&challenge.0, core);
                 let difficulty = qnode_vdf::challenge_difficulty(increment);
                 let out = solve_showing_progress(&seed, difficulty)?;
-                println!("{}", hex::encode(out));
+                outln!("{}", hex::encode(out));
             }
         }
         Ok(ExitCode::SUCCESS)

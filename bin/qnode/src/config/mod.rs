@@ -180,8 +180,8 @@ pub struct Settings {
     /// A local development network: a KZG setup is generated when none exists, every
     /// difficulty is divided (difficulty-divisor), increments are paced
     /// (min-increment-ms) and peers' reports are judged leniently. qnode cannot join the
-    /// Quilibrium mainnet (its peer ids are Ed25519; mainnet's KZG setup and genesis are
-    /// not embedded), so without this a node needs CONFIG_DIR/kzg-setup.pot from a
+    /// Quilibrium mainnet (it does not speak the original's network protocols yet, and
+    /// mainnet's KZG setup and genesis are not embedded), so without this a node needs CONFIG_DIR/kzg-setup.pot from a
     /// ceremony you ran (`qnode ceremony`).
     #[arg(long, env = "QNODE_DEVNET", value_parser = clipped(BoolValueParser::new()),
           num_args = 0..=1, require_equals = true, default_missing_value = "true")]

@@ -71,6 +71,13 @@ pub enum Event {
         /// The bitmask.
         bitmask: Bitmask,
     },
+    /// A peer opened a new stream to us on a connection whose earlier one it had ended,
+    /// which the original node does when writing to us failed; it then forgets our
+    /// subscriptions, so they were sent to it again.
+    StreamRenewed {
+        /// The peer.
+        peer_id: PeerId,
+    },
 }
 
 /// The node's verdict on a received message.
@@ -253,7 +260,11 @@ impl Behaviour {
         if dialled {
             self.outbound.insert(peer);
         }
-        // The hello: our subscriptions (possibly none), which also opens our stream.
+        self.send_hello(&peer);
+    }
+
+    /// The hello: our subscriptions (possibly none), which also opens our stream.
+    fn send_hello(&mut self, peer: &PeerId) {
         let subscriptions = self
             .subscribed
             .iter()
@@ -263,7 +274,7 @@ impl Behaviour {
             })
             .collect();
         self.send(
-            &peer,
+            peer,
             rpc::Rpc {
                 subscriptions,
                 ..Default::default()
@@ -361,6 +372,16 @@ impl NetworkBehaviour for Behaviour {
             }
             HandlerOut::Dropped(n) => {
                 tracing::debug!(%peer, "{n} RPCs to a slow peer dropped");
+            }
+            HandlerOut::InboundRenewed => {
+                // The original opens a new stream after its writer failed, and forgets
+                // what we are subscribed to when it does: say it again.
+                tracing::debug!(%peer, "the peer reopened its stream; our hello again");
+                self.send_hello(&peer);
+                self.events
+                    .push_back(ToSwarm::GenerateEvent(Event::StreamRenewed {
+                        peer_id: peer,
+                    }));
             }
         }
     }

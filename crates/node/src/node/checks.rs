@@ -3,8 +3,9 @@
 //! and the KZG setup.
 
 use super::identity::{self, KeyPlan};
-use super::{off_runtime, NodeConfig, NodeError};
+use super::{off_runtime, NodeConfig, NodeError, WorkerSource};
 use crate::prover::kzg_setup::{self, LoadedSetup};
+use crate::services::data_workers;
 use qnode_p2p::{BoundSwarm, Network};
 use qnode_store::Store;
 use std::net::SocketAddr;
@@ -46,6 +47,10 @@ pub(super) async fn run(config: &NodeConfig) -> Result<Checked, NodeError> {
         api: bind(config.grpc_listen, "node API", "grpc-listen").await?,
     };
     let swarm = Network::bind(key.key().clone(), config.network.id, &config.network.listen).await?;
+    // With the node's own ports bound, a worker port that overlaps one of them is taken.
+    if let WorkerSource::Local(local) = &config.workers {
+        data_workers::check_ports(local).await?;
+    }
     let (dir, powers) = (config.config_dir.clone(), config.devnet_setup_powers);
     let setup = off_runtime(move || kzg_setup::load(&dir, powers)).await?;
     Ok(Checked {

@@ -427,13 +427,13 @@ mod tests {
             idle_timeout: Duration::from_secs(30),
         };
         let address = serve(limits, true).await;
-        let pause = || tokio::time::sleep(Duration::from_millis(30));
+        // Each answered in turn (an answer, not a pause, orders them).
         let mut first = TcpStream::connect(address).await.unwrap();
-        pause().await;
+        round_trip(&mut first).await;
         let mut second = TcpStream::connect(address).await.unwrap();
-        pause().await;
+        round_trip(&mut second).await;
         let mut third = TcpStream::connect(address).await.unwrap();
-        pause().await;
+        round_trip(&mut third).await;
         // The first was answered last: the second is now the longest without an answer.
         round_trip(&mut first).await;
         let mut fourth = TcpStream::connect(address).await.unwrap();

@@ -57,6 +57,11 @@ pub fn digest_value(proof: &[u8]) -> Scalar {
 /// The first wait after a failed store write; it doubles up to `STORE_RETRY_MAX`.
 const STORE_RETRY_FIRST: Duration = Duration::from_secs(1);
 const STORE_RETRY_MAX: Duration = Duration::from_secs(30);
+/// The first pause before a worker call that failed, or answered wrong, is made again.
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+/// The longest pause between a worker's retries: a worker that comes back is asked
+/// again within this.
+const RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Why the loop stopped.
 #[derive(Debug, thiserror::Error)]
@@ -320,42 +325,54 @@ impl ProofLoop {
     /// retried (after restarting a hung local worker) until it succeeds.
     async fn prove_all(&self, challenge: &[u8], increment: u32) -> Vec<Proof> {
         let calls = self.workers.iter().enumerate().map(|(core, client)| {
-            let mut client = client.clone();
             let request = ChallengeProofRequest {
                 challenge: challenge.to_vec(),
                 core: core as u32,
                 increment,
             };
-            async move {
-                loop {
-                    let call = client.calculate_challenge_proof(request.clone());
-                    match tokio::time::timeout(self.call_timeout, call).await {
-                        Ok(Ok(response)) => {
-                            let output = response.into_inner().output;
-                            if let Ok(proof) = Proof::try_from(output.as_slice()) {
-                                return proof;
-                            }
-                            tracing::warn!(
-                                core,
-                                len = output.len(),
-                                "worker returned a malformed proof"
-                            );
-                        }
-                        Ok(Err(status)) => {
-                            tracing::warn!(core, %status, "worker call failed; retrying");
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                        }
-                        Err(_) => {
-                            tracing::warn!(core, "worker hung; restarting it");
-                            if let Some(s) = &self.supervisor {
-                                s.restart(core as u32).await;
-                            }
-                        }
-                    }
-                }
-            }
+            self.prove_one(client.clone(), request)
         });
         futures::future::join_all(calls).await
+    }
+
+    /// One worker's proof. A refused call or a malformed answer is retried after a pause
+    /// that doubles up to [`RETRY_MAX`], so a misbehaving worker is not spun against; a
+    /// hung one is restarted (when it is ours) and asked again.
+    async fn prove_one(
+        &self,
+        mut client: DataIpcServiceClient<Channel>,
+        request: ChallengeProofRequest,
+    ) -> Proof {
+        let core = request.core;
+        let mut pause = RETRY_FIRST;
+        loop {
+            let call = client.calculate_challenge_proof(request.clone());
+            match tokio::time::timeout(self.call_timeout, call).await {
+                Ok(Ok(response)) => {
+                    let output = response.into_inner().output;
+                    if let Ok(proof) = Proof::try_from(output.as_slice()) {
+                        return proof;
+                    }
+                    tracing::warn!(
+                        core,
+                        len = output.len(),
+                        "worker returned a malformed proof"
+                    );
+                }
+                Ok(Err(status)) => {
+                    tracing::warn!(core, %status, "worker call failed; retrying");
+                }
+                Err(_) => {
+                    tracing::warn!(core, "worker hung; restarting it");
+                    if let Some(s) = &self.supervisor {
+                        s.restart(core).await;
+                    }
+                    continue;
+                }
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(RETRY_MAX);
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub struct LocalWorkers {
     pub base_port: u16,
     /// Devnet difficulty divisor (1 on a real network).
     pub difficulty_divisor: u32,
+    /// The node's logging options, passed on, so that its workers' lines (on its stderr)
+    /// have the same form as its own.
+    pub log_args: Vec<String>,
 }
 
 /// Why workers could not be started.
@@ -83,12 +86,7 @@ pub struct Supervisor {
 impl Supervisor {
     /// Checks every port, starts every worker and waits until each accepts connections.
     pub async fn start(config: LocalWorkers) -> Result<Arc<Supervisor>, WorkersError> {
-        let addrs = (0..config.count)
-            .map(|i| qnode_worker::default_address(i, config.base_port))
-            .collect::<Result<Vec<_>, _>>()?;
-        for addr in &addrs {
-            wait_for_free_port(*addr).await?;
-        }
+        let addrs = check_ports(&config).await?;
         let supervisor = Arc::new(Supervisor {
             children: addrs.iter().map(|_| Mutex::new(None)).collect(),
             addrs,
@@ -141,6 +139,10 @@ impl Supervisor {
                 "--difficulty-divisor",
                 &self.config.difficulty_divisor.to_string(),
             ])
+            // Proofs are the workers' whole job, but on a saturated machine the node's
+            // networking (answers peers time) goes first.
+            .args(["--niceness", &qnode_compute::NICENESS.to_string()])
+            .args(&self.config.log_args)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -234,6 +236,18 @@ impl Supervisor {
         }
         tracing::info!("data workers stopped");
     }
+}
+
+/// The workers' addresses, once each is free to listen on (a start checks this before
+/// it writes anything, and again when it starts the workers).
+pub async fn check_ports(config: &LocalWorkers) -> Result<Vec<SocketAddr>, WorkersError> {
+    let addrs = (0..config.count)
+        .map(|i| qnode_worker::default_address(i, config.base_port))
+        .collect::<Result<Vec<_>, _>>()?;
+    for addr in &addrs {
+        wait_for_free_port(*addr).await?;
+    }
+    Ok(addrs)
 }
 
 /// Waits briefly for a port to be free: workers of a node that was killed exit within a

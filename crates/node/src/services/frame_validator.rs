@@ -84,14 +84,17 @@ pub struct FrameJob {
     pub message: GossipMessage,
 }
 
-/// Everything but the reel: difficulty, shape and position after `head`, parent
-/// selector, VDF. Blocking (the VDF), so callers run it off the async threads.
+/// Everything but the reel: position after `head`, difficulty, shape, parent selector,
+/// VDF. Blocking (the VDF), so callers run it off the async threads. A stale frame is
+/// dropped before anything else is judged, as the original drops it: it costs its sender
+/// nothing, whatever its difficulty.
 pub fn check(
     frame: ClockFrame,
     filter: &[u8],
     head: u64,
     difficulty: u32,
 ) -> Result<ClockFrame, FrameProblem> {
+    frame::check_position(&frame, head).map_err(FrameProblem::Useless)?;
     if frame.difficulty != difficulty {
         let detail = format!("{} instead of {difficulty}", frame.difficulty);
         return Err(invalid("difficulty", detail));
