@@ -215,10 +215,20 @@ fn every_node_api_call_against_a_running_devnet() {
             .find(|m| m.peer_id == peer_bytes(&other))
             .unwrap();
         assert_eq!(manifest.cores, 2, "one worker plus the node's own core");
-        // The free bytes of its data directory's filesystem, 8 bytes big-endian.
-        let storage: [u8; 8] = manifest.storage.as_slice().try_into().unwrap();
-        assert!(u64::from_be_bytes(storage) > 0, "{storage:?}");
+        // The free bytes of its data directory's filesystem, big-endian without leading
+        // zeros, as the original lists them.
+        let storage = &manifest.storage;
+        assert!(
+            !storage.is_empty() && storage.len() <= 8 && storage[0] != 0,
+            "{storage:?}"
+        );
         assert!(manifest.difficulty > 0 && manifest.last_seen > 0);
+        // The node lists its own manifest, and itself among the peers, with its listen
+        // addresses, as the original does.
+        let own = peer_bytes(&node);
+        assert!(manifests.peer_manifests.iter().any(|m| m.peer_id == own));
+        let listed = peers.peer_info.iter().find(|p| p.peer_id == own).unwrap();
+        assert!(!listed.multiaddrs.is_empty(), "{listed:?}");
 
         operator_tools::reflection::lists_and_describes_node_service(&url).await;
         operator_tools::reflection::v1alpha_lists_node_service(&url).await;

@@ -75,6 +75,8 @@ pub(super) async fn start(
     report_template.storage = free_storage(&config.config_dir).to_be_bytes().to_vec();
     let (reports, report_rx) = mpsc::channel(REPORT_QUEUE);
     let ctx = &network.ctx;
+    // As the original: the node's own manifest is listed from the start, with its peers'.
+    ctx.peers.add_manifest(ctx.own, &report_template);
     let proof_loop = ProofLoop {
         store: opened.store,
         setup: opened.kzg,

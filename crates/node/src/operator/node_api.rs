@@ -131,14 +131,20 @@ impl NodeService for NodeApi {
         for info in self.ctx.peers.sorted_by_bandwidth() {
             let peer = info.peer_id;
             let penalised = info.score < 0;
-            if peer == self.ctx.own || (info.manifest.is_none() && !penalised) {
+            if info.manifest.is_none() && !penalised {
                 continue;
             }
-            let multiaddrs = connected
-                .iter()
-                .find(|c| c.peer == peer)
-                .map(|c| c.addresses.iter().map(ToString::to_string).collect())
-                .unwrap_or_default();
+            // Its own entry, as in the original, with the addresses it listens on.
+            let multiaddrs = if peer == self.ctx.own {
+                let listening = self.ctx.network.listening();
+                listening.iter().map(ToString::to_string).collect()
+            } else {
+                connected
+                    .iter()
+                    .find(|c| c.peer == peer)
+                    .map(|c| c.addresses.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default()
+            };
             let entry = PeerInfo {
                 peer_id: peer.to_bytes(),
                 multiaddrs,

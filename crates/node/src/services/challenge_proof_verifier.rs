@@ -148,10 +148,8 @@ impl ReportHandler {
     fn classify(&self, author: PeerId, report: &SelfTestReport) -> ReportOutcome {
         let peers = &self.ctx.peers;
         if author == self.ctx.own {
-            peers.update(author, |info| {
-                info.last_seen_ms = now_ms();
-                info.head_frame = report.master_head_frame;
-            });
+            peers.later_report(author, report);
+            peers.seen(author, now_ms());
             return ReportOutcome::Own;
         }
         let opened = match IndexedProof::parse(&report.proof) {
@@ -164,7 +162,7 @@ impl ReportHandler {
         if now_ms().saturating_sub(known.last_seen_ms) < self.rules.window.as_millis() as i64 {
             return ReportOutcome::RecentlySeen;
         }
-        peers.update(author, |info| info.head_frame = report.master_head_frame);
+        peers.later_report(author, report);
         if !self.verifying.start(author) {
             return ReportOutcome::AlreadyQueued;
         }
@@ -247,8 +245,8 @@ pub async fn run(
         if valid {
             ctx.metrics.reports.with_label_values(&["verified"]).inc();
             let now = now_ms();
+            ctx.peers.seen(peer, now);
             ctx.peers.update(peer, |info| {
-                info.last_seen_ms = now;
                 info.last_verified_ms = now;
                 info.reports_verified += 1;
             });

@@ -75,14 +75,21 @@ impl PeerInfo {
             proof_1024_metric: report.proof_1024_metric,
             proof_65536_metric: report.proof_65536_metric,
             cores: report.cores,
-            memory: report.memory.clone(),
-            storage: report.storage.clone(),
+            memory: minimal_be(&report.memory),
+            storage: minimal_be(&report.storage),
             capabilities: report.capabilities.clone(),
             master_head_frame: report.master_head_frame,
             last_seen: now,
             increment: report.increment,
         }
     }
+}
+
+/// A big-endian number without its leading zero bytes (zero is no bytes): how the
+/// original lists memory and storage (`big.Int.Bytes()`), whatever width a report used.
+fn minimal_be(bytes: &[u8]) -> Vec<u8> {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes[first..].to_vec()
 }
 
 /// At most this many peers are remembered, so made-up peer ids cannot grow the table
@@ -145,6 +152,30 @@ impl PeerInfoManager {
         });
     }
 
+    /// A later report, past the window: its head and difficulty metric, in the manifest
+    /// too (the original updates its manifests in place; cores, memory and storage stay
+    /// as the first report gave them, as there).
+    pub fn later_report(&self, peer: PeerId, report: &SelfTestReport) {
+        self.with(peer, |info| {
+            info.head_frame = report.master_head_frame;
+            if let Some(manifest) = &mut info.manifest {
+                manifest.master_head_frame = report.master_head_frame;
+                manifest.difficulty_metric = report.difficulty_metric;
+            }
+        });
+    }
+
+    /// When `peer` was last seen (a verified proof, or the node's own report), in the
+    /// manifest too.
+    pub fn seen(&self, peer: PeerId, now: i64) {
+        self.with(peer, |info| {
+            info.last_seen_ms = now;
+            if let Some(manifest) = &mut info.manifest {
+                manifest.last_seen = now;
+            }
+        });
+    }
+
     /// Records an offence; returns the peer's new score.
     pub fn penalize(&self, peer: PeerId) -> i64 {
         self.with(peer, |info| {
@@ -202,6 +233,38 @@ mod base58 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifest_is_updated_in_place_and_encodes_sizes_as_the_original() {
+        let manager = PeerInfoManager::new();
+        let peer = PeerId::random();
+        let first = SelfTestReport {
+            memory: 16_000_000_000u64.to_be_bytes().to_vec(),
+            storage: vec![0; 8],
+            cores: 4,
+            master_head_frame: 10,
+            difficulty_metric: 7,
+            ..Default::default()
+        };
+        manager.add_manifest(peer, &first);
+        let manifest = manager.get(&peer).unwrap().manifest.unwrap();
+        assert_eq!(manifest.memory, [0x03, 0xb9, 0xac, 0xa0, 0x00]);
+        assert!(manifest.storage.is_empty(), "zero is no bytes");
+
+        let later = SelfTestReport {
+            cores: 64,
+            master_head_frame: 25,
+            difficulty_metric: 9,
+            ..first.clone()
+        };
+        manager.later_report(peer, &later);
+        manager.seen(peer, 1234);
+        let manifest = manager.get(&peer).unwrap().manifest.unwrap();
+        assert_eq!(manifest.master_head_frame, 25);
+        assert_eq!(manifest.difficulty_metric, 9);
+        assert_eq!(manifest.last_seen, 1234);
+        assert_eq!(manifest.cores, 4, "the first report's, as in the original");
+    }
 
     #[test]
     fn peers_are_listed_fastest_first_and_offences_add_up() {
