@@ -108,6 +108,18 @@ fn a_full_disk_pauses_the_node_says_why_and_it_goes_on_with_space() {
     assert!(body.contains(&store), "names the file: {body}");
     assert!(body.contains("No space left on device"), "{body}");
     assert!(!body.contains("are the workers running"), "{body}");
+    // The status file cannot be rewritten either; `qnode status` asks the node itself.
+    wait_for(Duration::from_secs(30), "a stale status file", || {
+        let s = qnode_node::operator::status::read(dir)?;
+        (qnode_node::clock::now_ms() - s.updated_ms > 6_000).then_some(())
+    });
+    let out = qnode(&["status", "--config-dir", dir.to_str().unwrap()]);
+    let screen = text(&out.stdout);
+    assert!(
+        screen.contains("state      running, NOT READY, its status file STALE (disk full?)"),
+        "{screen}"
+    );
+    assert!(screen.contains("store writes failing"), "the node's own problems: {screen}");
 
     std::fs::remove_file(dir.join("filler")).unwrap();
     let after = node.wait_for_increment(before + 3, Duration::from_secs(120));

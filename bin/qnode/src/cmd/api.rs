@@ -1,7 +1,7 @@
 //! `qnode node-info` and `qnode peers`: ask a running node through its node API (gRPC),
 //! found from `--api`, or from the status the node in `--config-dir` writes.
 
-use super::status::is_running;
+use super::status::{current, is_running, Source};
 use crate::config::ConfigDir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -49,7 +49,8 @@ impl ApiTarget {
             return Ok(Target::Api(url));
         }
         let dir = self.dir.path()?;
-        match status::read(&dir).filter(is_running) {
+        let running = |s: &status::Status| current(s.clone()).1 == Source::NodeWithStaleFile;
+        match status::read(&dir).filter(|s| is_running(s) || running(s)) {
             Some(s) => match s.api_address {
                 Some(address) => Ok(Target::Api(format!("http://{address}"))),
                 None => bail!(

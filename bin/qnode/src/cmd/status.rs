@@ -5,8 +5,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use qnode_node::clock::now_ms;
 use qnode_node::operator::status::{self, Status};
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::{Read, Write as _};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// A status older than this means the node is not running.
 const STALE_MS: i64 = 5_000;
@@ -46,6 +49,51 @@ pub fn is_running(s: &Status) -> bool {
     !s.stopped && now_ms() - s.updated_ms < STALE_MS
 }
 
+/// Where a status came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The status file, fresh (or the node stopped, or it does not answer).
+    File,
+    /// The node itself, whose status file is stale: a full disk stops the file, not the
+    /// node.
+    NodeWithStaleFile,
+}
+
+/// The status of the node in `dir`'s file `s`: when the file is stale but the node was
+/// not stopped, the node is asked over its HTTP listener (then its node API is only
+/// knocked on). A node that answers is running, whatever its file says.
+pub fn current(s: Status) -> (Status, Source) {
+    if s.stopped || is_running(&s) {
+        return (s, Source::File);
+    }
+    if let Some(live) = s.http_address.and_then(live_status) {
+        return (live, Source::NodeWithStaleFile);
+    }
+    let knock = |a: &SocketAddr| TcpStream::connect_timeout(a, ASK_TIMEOUT).is_ok();
+    if s.api_address.as_ref().is_some_and(knock) {
+        return (s, Source::NodeWithStaleFile);
+    }
+    (s, Source::File)
+}
+
+/// How long a stale node is given to answer.
+const ASK_TIMEOUT: Duration = Duration::from_millis(700);
+
+/// `GET /api/status` on the node's HTTP listener.
+fn live_status(address: SocketAddr) -> Option<Status> {
+    let mut stream = TcpStream::connect_timeout(&address, ASK_TIMEOUT).ok()?;
+    stream.set_read_timeout(Some(ASK_TIMEOUT * 3)).ok()?;
+    stream
+        .write_all(b"GET /api/status HTTP/1.0\r\nHost: qnode\r\n\r\n")
+        .ok()?;
+    let mut response = Vec::new();
+    stream.take(16 << 20).read_to_end(&mut response).ok()?;
+    let text = String::from_utf8(response).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let ok = head.split_whitespace().nth(1) == Some("200");
+    ok.then(|| serde_json::from_str(body).ok()).flatten()
+}
+
 fn ago(ms: i64) -> String {
     if ms <= 0 {
         return "never".into();
@@ -54,14 +102,18 @@ fn ago(ms: i64) -> String {
 }
 
 /// The one-screen summary.
-pub fn render(s: &Status) -> String {
+pub fn render(s: &Status, source: Source) -> String {
     let mut out = String::new();
-    let state = match (is_running(s), s.readiness.ready) {
+    let running = is_running(s) || source == Source::NodeWithStaleFile;
+    let mut state = match (running, s.readiness.ready) {
         (false, _) if s.stopped => format!("STOPPED ({})", ago(s.updated_ms)),
         (false, _) => format!("NOT RUNNING (last status {})", ago(s.updated_ms)),
         (true, true) => "running, ready".into(),
         (true, false) => "running, NOT READY".into(),
     };
+    if source == Source::NodeWithStaleFile {
+        state.push_str(", its status file STALE (disk full?)");
+    }
     let syncing = s.peers.iter().map(|p| p.info.head_frame).max().unwrap_or(0);
     let sync = if syncing > s.head_frame + 10 {
         format!("syncing (peers claim frame {syncing})")
@@ -137,10 +189,11 @@ impl StatusArgs {
                 dir.display()
             )
         })?;
+        let (s, source) = current(s);
         if self.json {
             outln!("{}", serde_json::to_string_pretty(&s)?);
         } else {
-            out!("{}", render(&s));
+            out!("{}", render(&s, source));
         }
         Ok(ExitCode::SUCCESS)
     }
