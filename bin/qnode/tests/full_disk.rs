@@ -94,6 +94,14 @@ fn a_full_disk_pauses_the_node_says_why_and_it_goes_on_with_space() {
     };
     let dir = disk.path();
     let node = node_on(dir);
+    // 4 MiB is below a devnet's floor of 64 MiB: said before the disk is full.
+    assert!(
+        node.log_contains("min-free-space is 64 MiB", Duration::from_secs(60)),
+        "a warning while there is still space"
+    );
+    let (code, body) = get(HTTP, "/readyz").unwrap();
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("free some space"), "{body}");
     let before = node.wait_for_increment(2, Duration::from_secs(120));
     fill(dir);
     assert!(
@@ -119,7 +127,10 @@ fn a_full_disk_pauses_the_node_says_why_and_it_goes_on_with_space() {
         screen.contains("state      running, NOT READY, its status file STALE (disk full?)"),
         "{screen}"
     );
-    assert!(screen.contains("store writes failing"), "the node's own problems: {screen}");
+    assert!(
+        screen.contains("store writes failing"),
+        "the node's own problems: {screen}"
+    );
 
     std::fs::remove_file(dir.join("filler")).unwrap();
     let after = node.wait_for_increment(before + 3, Duration::from_secs(120));

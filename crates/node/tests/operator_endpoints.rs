@@ -110,6 +110,7 @@ async fn idle_http_connections_neither_starve_healthz_nor_stay_open() {
             workers_window: Duration::from_secs(10),
             head_window: Duration::from_secs(10),
             alone_ok: true,
+            min_free_bytes: 0,
         },
         supervisor: None,
         workers: 1,

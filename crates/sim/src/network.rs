@@ -270,6 +270,7 @@ impl Plan {
                 workers_window: Duration::from_secs(60),
                 head_window: Duration::from_secs(60),
                 alone_ok: true,
+                min_free_bytes: 0,
             },
             warnings: Arc::default(),
             new_identity: false,

@@ -234,6 +234,12 @@ pub struct Settings {
     /// (default: three frame intervals plus 10).
     #[arg(long, env = "QNODE_READY_HEAD_SECS", value_parser = number::<u64>())]
     pub ready_head_secs: Option<u64>,
+    /// Not ready, and a warning, when less than this is free on the store's file system:
+    /// bytes, or with a unit (KiB, MiB, GiB), up to 1024GiB; 0 never (default: 1GiB, on
+    /// a devnet 64MiB).
+    #[arg(long, env = "QNODE_MIN_FREE_SPACE", value_parser = text::<ByteSize>())]
+    #[serde(default, deserialize_with = "parsed")]
+    pub min_free_space: Option<ByteSize>,
     /// Genesis seed, hex.
     #[arg(long, env = "QNODE_GENESIS_SEED", value_parser = text::<Hex>())]
     #[serde(default, deserialize_with = "parsed")]
@@ -320,6 +326,7 @@ impl Settings {
             grpc_listen: self.grpc_listen.or(fallback.grpc_listen),
             ready_workers_secs: self.ready_workers_secs.or(fallback.ready_workers_secs),
             ready_head_secs: self.ready_head_secs.or(fallback.ready_head_secs),
+            min_free_space: self.min_free_space.or(fallback.min_free_space),
             genesis_seed: self.genesis_seed.or(fallback.genesis_seed),
             network: self.network.or(fallback.network),
             difficulty: self.difficulty.or(fallback.difficulty),

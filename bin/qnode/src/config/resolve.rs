@@ -68,6 +68,8 @@ pub struct Resolved {
     pub grpc_listen: Endpoint,
     pub ready_workers_secs: u64,
     pub ready_head_secs: u64,
+    #[serde(serialize_with = "display")]
+    pub min_free_space: ByteSize,
     #[serde(serialize_with = "as_hex")]
     pub genesis_seed: Vec<u8>,
     pub network: u8,
@@ -206,6 +208,13 @@ impl Settings {
                     .unwrap_or(3 * frame_interval_ms / 1000 + 10),
                 1,
                 MAX_SECS,
+            )?,
+            min_free_space: within(
+                "min-free-space",
+                self.min_free_space
+                    .unwrap_or(ByteSize(pick(devnet, 64 << 20, 1 << 30))),
+                ByteSize(0),
+                ByteSize(1 << 40),
             )?,
             genesis_seed: self
                 .genesis_seed
@@ -376,6 +385,7 @@ impl Resolved {
             workers_window: Duration::from_secs(self.ready_workers_secs),
             head_window: Duration::from_secs(self.ready_head_secs),
             alone_ok: self.devnet,
+            min_free_bytes: self.min_free_space.0,
         }
     }
 

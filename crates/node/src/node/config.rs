@@ -135,6 +135,7 @@ pub(super) fn devnet_config(dir: &std::path::Path) -> NodeConfig {
             workers_window: Duration::from_secs(60),
             head_window: Duration::from_secs(60),
             alone_ok: true,
+            min_free_bytes: 0,
         },
         warnings: Arc::default(),
         new_identity: false,

@@ -31,8 +31,8 @@ fn cores_reported(config: &NodeConfig, workers: usize) -> u32 {
 /// Free bytes of the filesystem holding `dir` (statfs: available blocks × block size), as
 /// the original's report carries them; 0 if it cannot be read.
 fn free_storage(dir: &std::path::Path) -> u64 {
-    match nix::sys::statfs::statfs(dir) {
-        Ok(fs) => fs.blocks_available().saturating_mul(fs.block_size() as u64),
+    match crate::operator::health::free_bytes(dir) {
+        Ok(free) => free,
         Err(e) => {
             tracing::warn!("free space of {}: {e}; reporting 0", dir.display());
             0

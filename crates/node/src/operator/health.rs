@@ -17,6 +17,34 @@ pub struct HealthRules {
     pub head_window: Duration,
     /// A node with no peers is still ready (a devnet of one).
     pub alone_ok: bool,
+    /// Not ready, and a warning, when less than this many bytes are free under the store
+    /// (0: never): an operator hears of a filling disk before the store cannot be written.
+    pub min_free_bytes: u64,
+}
+
+/// Bytes free (to an unprivileged writer) on the file system holding `path`.
+pub fn free_bytes(path: &std::path::Path) -> std::io::Result<u64> {
+    let fs = nix::sys::statfs::statfs(path).map_err(std::io::Error::from)?;
+    Ok(fs.blocks_available().saturating_mul(fs.block_size() as u64))
+}
+
+/// What is wrong when the store's file system has less free space than the floor.
+pub fn low_space(ctx: &ServiceContext, rules: &HealthRules) -> Option<String> {
+    if rules.min_free_bytes == 0 {
+        return None;
+    }
+    let path = ctx.store.path();
+    let dir = path.parent().unwrap_or(path);
+    let free = free_bytes(dir).ok()?;
+    (free < rules.min_free_bytes).then(|| {
+        format!(
+            "only {} MiB free under {} (min-free-space is {} MiB): free some space before \
+             the store cannot be written",
+            free >> 20,
+            dir.display(),
+            rules.min_free_bytes >> 20
+        )
+    })
 }
 
 /// The verdict, as `/readyz` returns it.
@@ -62,6 +90,7 @@ pub fn readiness(ctx: &ServiceContext, rules: &HealthRules, tasks: &[TaskState])
             rules.workers_window.as_secs()
         ));
     }
+    problems.extend(low_space(ctx, rules));
     if let Err(e) = ctx.store.head_number(&ctx.filter) {
         problems.push(format!("store unreadable: {e}"));
     }

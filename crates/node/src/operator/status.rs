@@ -293,9 +293,22 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut failing = false;
+    let mut low_space = false;
     loop {
         let mut status = source.snapshot().await;
         source.record(&status);
+        // Once when free space falls below the floor, once when it is back.
+        match crate::operator::health::low_space(&source.ctx, &source.rules) {
+            Some(problem) if !low_space => {
+                tracing::warn!("{problem}");
+                low_space = true;
+            }
+            None if low_space => {
+                tracing::info!("free space under the store is above min-free-space again");
+                low_space = false;
+            }
+            _ => {}
+        }
         let stopping = *shutdown.borrow();
         status.stopped = stopping;
         // Off the async threads: the write waits for the disk (it is flushed and renamed).
