@@ -6,9 +6,12 @@ use crate::config::{ByteSize, LogFormat};
 use anyhow::{Context, Result};
 use qnode_files::{kind_of, FileError::NotRegular};
 use qnode_node::operator::recent_warnings::{RecentWarnings, WarningLayer};
+use qnode_node::services::data_workers::LogRelay;
 use rolling_file::{BasicRollingFileAppender, RollingConditionBasic};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use tracing_subscriber::fmt::writer::MutexGuardWriter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Layered, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
@@ -30,12 +33,41 @@ pub struct LogFileSettings {
     pub max_files: u32,
 }
 
+/// What a process logs through, once [`init`] set it up.
+pub struct Logs {
+    /// The last warnings, for the status and the dashboard.
+    pub warnings: Arc<RecentWarnings>,
+    /// Writes another process's finished log lines (its data workers') where this
+    /// process's own go: stderr, and the log file between two of its own lines.
+    pub relay: LogRelay,
+}
+
+/// The log file, written by this process's log layer and by the relay of its workers'
+/// lines, one whole line at a time under one lock.
+#[derive(Clone)]
+struct SharedFile(Arc<Mutex<BasicRollingFileAppender>>);
+
+impl<'a> MakeWriter<'a> for SharedFile {
+    type Writer = MutexGuardWriter<'a, BasicRollingFileAppender>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.0.as_ref().make_writer()
+    }
+}
+
 /// Logs to stderr, and to `file` (from [`open`]) if given, in `format`.
-pub fn init(format: LogFormat, file: Option<BasicRollingFileAppender>) -> Arc<RecentWarnings> {
+pub fn init(format: LogFormat, file: Option<BasicRollingFileAppender>) -> Logs {
     // Colours only for a person at a terminal; pipes and files get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let file = file.map(|writer| SharedFile(Arc::new(Mutex::new(writer))));
     let mut layers = vec![layer(format, std::io::stderr, ansi)];
-    layers.extend(file.map(|writer| layer(format, Mutex::new(writer), false)));
+    layers.extend(file.clone().map(|writer| layer(format, writer, false)));
+    let relay = LogRelay(Arc::new(move |line: &str| {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        if let Some(file) = &file {
+            let _ = writeln!(file.make_writer(), "{line}");
+        }
+    }));
     let warnings = Arc::new(RecentWarnings::default());
     let filter =
         EnvFilter::try_from_env("QNODE_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
@@ -44,7 +76,7 @@ pub fn init(format: LogFormat, file: Option<BasicRollingFileAppender>) -> Arc<Re
         .with(layers)
         .with(WarningLayer(warnings.clone()))
         .try_init();
-    warnings
+    Logs { warnings, relay }
 }
 
 fn layer<W>(format: LogFormat, writer: W, ansi: bool) -> Boxed

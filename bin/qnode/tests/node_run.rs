@@ -423,18 +423,15 @@ fn a_node_with_fewer_cores_than_its_peers_require_says_so_at_start() {
 }
 
 #[test]
-fn with_json_logs_every_line_of_the_node_and_its_workers_is_json() {
+fn with_json_logs_every_line_of_the_node_and_its_workers_is_json_on_stderr_and_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let node = spawn(
         dir.path(),
         &[
-            "--workers",
-            "2",
-            "--worker-base-port",
-            "21800",
-            "--log-format",
-            "json",
-        ],
+            &["--workers", "2", "--worker-base-port", "21800"][..],
+            &["--log-format", "json", "--log-file", "node.log"],
+        ]
+        .concat(),
     );
     let deadline = Instant::now() + Duration::from_secs(240);
     let (mut lines, mut from_workers) = (0, 0);
@@ -461,4 +458,16 @@ fn with_json_logs_every_line_of_the_node_and_its_workers_is_json() {
         "each worker logged: {from_workers} of {lines} lines"
     );
     node.terminate(Duration::from_secs(5));
+    // The log file has the workers' lines too, each whole and JSON.
+    let file = std::fs::read_to_string(dir.path().join("node.log")).unwrap();
+    let in_file = file
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| {
+            v["target"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("qnode_worker"))
+        })
+        .count();
+    assert!(in_file >= 2, "{in_file} worker lines in the log file");
 }

@@ -5,13 +5,11 @@ use crate::logging::{self, LogFileSettings};
 use anyhow::{Context, Result};
 use clap::Args;
 use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
-use qnode_node::operator::recent_warnings::RecentWarnings;
 use qnode_node::services::data_workers::LocalWorkers;
 use qnode_protocol::frame;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Args)]
@@ -121,9 +119,9 @@ impl RunArgs {
                 })
             })
             .transpose()?;
-        let warnings = logging::init(resolved.log_format, log_file);
+        let logs = logging::init(resolved.log_format, log_file);
         crate::rlimit::raise_open_file_limit();
-        let config = node_config(&resolved, config_dir, warnings, self.new_identity)?;
+        let config = node_config(&resolved, config_dir, logs, self.new_identity)?;
         let parent = self.parent_process;
         let runtime = runtime()?;
         let result = runtime.block_on(async move {
@@ -152,7 +150,7 @@ impl RunArgs {
 fn node_config(
     r: &Resolved,
     config_dir: PathBuf,
-    warnings: Arc<RecentWarnings>,
+    logs: logging::Logs,
     new_identity: bool,
 ) -> Result<NodeConfig> {
     let divisor = if r.devnet { r.difficulty_divisor } else { 1 };
@@ -163,6 +161,7 @@ fn node_config(
             base_port: r.worker_base_port,
             difficulty_divisor: divisor,
             log_args: vec!["--log-format".into(), r.log_format.to_string()],
+            log_relay: Some(logs.relay),
         })
     } else {
         WorkerSource::Remote(r.worker_addr.clone())
@@ -191,7 +190,7 @@ fn node_config(
         },
         http_listen: r.http_listen.address(),
         grpc_listen: r.grpc_listen.address(),
-        warnings,
+        warnings: logs.warnings,
         health: r.health_rules(),
         min_increment: Duration::from_millis(if r.devnet { r.min_increment_ms } else { 0 }),
         new_identity,

@@ -24,9 +24,33 @@ pub struct LocalWorkers {
     pub base_port: u16,
     /// Devnet difficulty divisor (1 on a real network).
     pub difficulty_divisor: u32,
-    /// The node's logging options, passed on, so that its workers' lines (on its stderr)
-    /// have the same form as its own.
+    /// The node's logging options, passed on, so that its workers' lines have the same
+    /// form as its own.
     pub log_args: Vec<String>,
+    /// Where the workers' log lines go (with the node's own: stderr and its log file);
+    /// `None` leaves them on the node's stderr.
+    pub log_relay: Option<LogRelay>,
+}
+
+/// Takes a worker's log lines, one at a time, without their newline.
+#[derive(Clone)]
+pub struct LogRelay(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for LogRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogRelay")
+    }
+}
+
+/// Hands each line `stderr` gives to `relay` until it ends (its worker exited).
+fn relay_lines(stderr: tokio::process::ChildStderr, relay: LogRelay) {
+    use tokio::io::AsyncBufReadExt;
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            (relay.0)(&line);
+        }
+    });
 }
 
 /// Why workers could not be started.
@@ -126,7 +150,7 @@ impl Supervisor {
 
     async fn spawn(&self, core: u32) -> Result<(), WorkersError> {
         let addr = self.addrs[core as usize];
-        let child = Command::new(&self.config.program)
+        let mut child = Command::new(&self.config.program)
             .args([
                 "worker",
                 "--core",
@@ -144,6 +168,10 @@ impl Supervisor {
             .args(["--niceness", &qnode_compute::NICENESS.to_string()])
             .args(&self.config.log_args)
             .stdin(std::process::Stdio::null())
+            .stderr(match self.config.log_relay {
+                Some(_) => std::process::Stdio::piped(),
+                None => std::process::Stdio::inherit(),
+            })
             .kill_on_drop(true)
             .spawn()
             .map_err(|source| WorkersError::Spawn {
@@ -151,6 +179,9 @@ impl Supervisor {
                 program: self.config.program.clone(),
                 source,
             })?;
+        if let (Some(relay), Some(stderr)) = (&self.config.log_relay, child.stderr.take()) {
+            relay_lines(stderr, relay.clone());
+        }
         *self.children[core as usize].lock().await = Some(child);
         Ok(())
     }
