@@ -51,20 +51,21 @@ fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree()
     assert_eq!(report["heads_agree"], true, "{report}");
     let all = &report["propagation_ms"]["100%"];
     assert!(all["frames"].as_u64().unwrap() >= 1, "{report}");
-    assert!(
-        all["p50"].as_f64().unwrap() <= all["p99"].as_f64().unwrap(),
-        "{report}"
-    );
+    // Measured here (debug build, 2 cores, seed 7): p99 0.16 s to reach every node.
+    assert!(all["p99"].as_f64().unwrap() <= 2_000.0, "{report}");
     // Every honest node received gossip, and each message at least once.
     assert!(
         report["copies_per_message"].as_f64().unwrap() >= 1.0,
         "{report}"
     );
-    assert!(report["rss_kib_per_peer"].as_u64().unwrap() > 0, "{report}");
-    assert!(
-        report["cpu_ms_per_peer_per_s"].as_f64().unwrap() > 0.0,
-        "{report}"
-    );
+    // Measured here: 9.7 MiB a peer; a peer that costs three times that is a leak.
+    let rss = report["rss_kib_per_peer"].as_u64().unwrap();
+    assert!((1024..=32 * 1024).contains(&rss), "{report}");
+    // Measured here: 0.72 of 2 cores. The sim paces itself to leave the machine room (a
+    // saturated machine delays echoes into offences): 90 % of every core is a regression.
+    let cores = std::thread::available_parallelism().unwrap().get() as f64;
+    let used = report["cpu_ms_per_peer_per_s"].as_f64().unwrap() * 24.0 / 1000.0;
+    assert!(used > 0.05 && used <= 0.9 * cores, "{used} cores: {report}");
 }
 
 #[test]

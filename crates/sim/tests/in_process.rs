@@ -47,7 +47,9 @@ async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
         .propagation(&[0, 1, 2])
         .all
         .expect("a frame every node got");
-    assert!(all.frames >= 1 && all.p50 <= all.p99, "{all:?}");
+    // Three nodes on one machine pass a frame on in milliseconds (a 24-peer debug sim:
+    // p99 0.16 s); two seconds is the bound a network of hundreds must meet (issue 34).
+    assert!(all.frames >= 1 && all.p99 <= 2_000.0, "{all:?}");
     assert!(
         all.p99 < started.elapsed().as_secs_f64() * 1000.0,
         "{all:?}"
