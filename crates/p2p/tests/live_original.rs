@@ -179,15 +179,26 @@ async fn an_original_node_hears_and_is_heard_by_qnode() {
     ));
     println!("1. a report in the mesh");
 
+    leave_the_mesh_and_see_no_gossip(&mut swarm, original, &bitmask).await;
+    drop(swarm);
+    publish_a_refused_report(&address, original, &bitmask).await;
+}
+
+/// Step 2: out of the original's mesh but subscribed, nothing of it comes as gossip.
+async fn leave_the_mesh_and_see_no_gossip(
+    swarm: &mut Swarm<Probe>,
+    original: PeerId,
+    bitmask: &[u8],
+) {
     // Leave the original's mesh, stay subscribed. Its next report reaches the probe only as
     // gossip, but the original's IHAVE carries the message id (from ‖ seqno, binary) in a
     // proto3 string, which protobuf-go refuses to marshal: the original resets its stream
     // instead and opens another (forgetting the probe's subscriptions, which the probe's
     // BlossomSub then sends again), so its hello comes again and no IHAVE ever does.
-    swarm.behaviour_mut().pubsub.unsubscribe(&bitmask);
-    swarm.behaviour_mut().pubsub.subscribe(&bitmask);
+    swarm.behaviour_mut().pubsub.unsubscribe(bitmask);
+    swarm.behaviour_mut().pubsub.subscribe(bitmask);
     let gossip = until(
-        &mut swarm,
+        swarm,
         Duration::from_secs(240),
         "the original's stream renewed, or its report",
         |_, event| match event {
@@ -204,28 +215,26 @@ async fn an_original_node_hears_and_is_heard_by_qnode() {
     .await;
     assert_eq!(gossip, None, "a report reached the probe outside the mesh");
     println!("2. outside the mesh: no IHAVE, the original's stream reset and its hello again");
-    drop(swarm);
+}
 
+/// Step 3: a second identity's refused report, and the original's PRUNE of it.
+async fn publish_a_refused_report(address: &Multiaddr, original: PeerId, bitmask: &[u8]) {
     // A second identity, in the original's mesh once it hears a report there, publishes a
     // report the original refuses (a proof that is not 520 bytes): it scores the author
     // −1000 and prunes it from its mesh at its next heartbeat.
-    let mut second = probe(&address, &bitmask);
+    let mut second = probe(address, bitmask);
     next_message_of(&mut second, original, "report in the second probe's mesh").await;
     let forged = SelfTestReport {
         proof: vec![0; 7],
         ..Default::default()
     };
     let data = envelope::seal(&[0xff; 32], &Payload::SelfTestReport(forged)).expect("seal");
-    assert!(second
-        .behaviour_mut()
-        .pubsub
-        .publish(&bitmask, data)
-        .is_ok());
+    assert!(second.behaviour_mut().pubsub.publish(bitmask, data).is_ok());
     let pruned = tokio::time::timeout(Duration::from_secs(30), async {
         while second
             .behaviour()
             .pubsub
-            .mesh_peers(&bitmask)
+            .mesh_peers(bitmask)
             .any(|p| *p == original)
         {
             run_for(&mut second, Duration::from_millis(200)).await;
