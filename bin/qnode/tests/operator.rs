@@ -336,3 +336,43 @@ fn completions_pass_bash_n_and_man_pages_list_every_command() {
     );
     assert!(pages.join("qnode-devnet.1").is_file() && pages.join("qnode.1").is_file());
 }
+
+#[test]
+fn a_devnet_whose_reader_goes_away_stops_its_node_and_ends_quietly() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = tempfile::tempdir().unwrap();
+    // Ports 26700 (p2p), 26800 (dashboard), 26900 (API), workers from 28700.
+    let mut devnet = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args(["devnet", "--nodes", "1", "--base-port", "26700"])
+        .args(["--worker-base-port", "28700"])
+        .args(fixed_pace(1))
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `qnode devnet | head`: the reader takes the first table, then goes.
+    let mut reader = BufReader::new(devnet.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("NODE") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "no table printed");
+    }
+    drop(reader);
+    let status = wait_for(Duration::from_secs(60), "the devnet to end", || {
+        devnet.try_wait().unwrap()
+    });
+    let mut stderr = String::new();
+    devnet
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Stopped as by Ctrl-C: the node says it stopped, rather than lost its parent.
+    let node = qnode_node::operator::status::read(&dir.path().join("node-0")).unwrap();
+    assert!(node.stopped, "the node was stopped");
+}

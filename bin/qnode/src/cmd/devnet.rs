@@ -106,13 +106,13 @@ impl DevnetArgs {
                 exited: None,
             });
         }
-        println!(
+        outln!(
             "devnet: {} nodes in {} (logs: node-I/node.log); Ctrl-C stops them all",
             self.nodes,
             self.dir.display()
         );
         for i in 0..nodes.len() {
-            println!(
+            outln!(
                 "node {i} dashboard: http://127.0.0.1:{}/  node API: 127.0.0.1:{} (qnode \
                  node-info --config-dir {})",
                 self.http_port(i),
@@ -134,7 +134,10 @@ impl DevnetArgs {
                     break Ok(true);
                 }
                 if interactive || last_print.elapsed() >= Duration::from_secs(5) {
-                    print_table(&nodes, interactive);
+                    // Whoever read the table has gone: stop the nodes as Ctrl-C would.
+                    if !print_table(&nodes, interactive) {
+                        break Ok(false);
+                    }
                     last_print = Instant::now();
                 }
                 tokio::select! {
@@ -148,7 +151,7 @@ impl DevnetArgs {
             eprintln!("every node exited; their logs say why (node-I/node.log)");
             return Ok(ExitCode::FAILURE);
         }
-        println!("devnet stopped");
+        outln!("devnet stopped");
         Ok(ExitCode::SUCCESS)
     }
 
@@ -162,7 +165,7 @@ impl DevnetArgs {
         }
         let shared = self.dir.join("shared-setup");
         if !shared.join(SETUP_FILE).exists() {
-            println!("generating the devnet's shared KZG setup ({SETUP_POWERS} powers)…");
+            outln!("generating the devnet's shared KZG setup ({SETUP_POWERS} powers)…");
         }
         kzg_setup::load(&shared, Some(SETUP_POWERS))?;
         for dir in dirs {
@@ -231,11 +234,11 @@ impl DevnetArgs {
                 report_window_secs: window,
                 min_increment_ms: increment,
             };
-            println!("paced as asked: {pace}");
+            outln!("paced as asked: {pace}");
             return pace;
         }
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        println!("timing this machine (a dozen prime searches)…");
+        outln!("timing this machine (a dozen prime searches)…");
         let cold_ms = pace::measure_cold_ms();
         let fitted = Pace::for_devnet(usize::from(self.nodes), cores, cold_ms);
         let pace = Pace {
@@ -248,7 +251,7 @@ impl DevnetArgs {
         } else {
             " (part of it from your flags)"
         };
-        println!(
+        outln!(
             "a cold discriminant costs about {cold_ms} ms of CPU here among many nodes; paced \
              to fit {} nodes on {cores} cores{flags}: {pace}",
             self.nodes
@@ -378,7 +381,8 @@ fn row(i: usize, node: &NodeProcess, status: Option<&Status>) -> String {
     )
 }
 
-fn print_table(nodes: &[NodeProcess], interactive: bool) {
+/// False when stdout's reader has gone.
+fn print_table(nodes: &[NodeProcess], interactive: bool) -> bool {
     let mut out = String::new();
     if interactive {
         out.push_str("\x1b[2J\x1b[H");
@@ -391,7 +395,7 @@ fn print_table(nodes: &[NodeProcess], interactive: bool) {
         out.push_str(&row(i, node, status::read(&node.dir).as_ref()));
         out.push('\n');
     }
-    print!("{out}");
+    crate::out::try_write(format_args!("{out}"))
 }
 
 /// SIGTERM to every node, then SIGKILL to any still running after the grace period.

@@ -82,7 +82,7 @@ impl SimArgs {
             eprintln!("interrupted: no figures");
             return Ok(ExitCode::from(130));
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         Ok(ExitCode::SUCCESS)
     }
 }
