@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     /// The file is not a readable qnode store (garbage, truncated, or damaged).
     #[error(
-        "store {path} is corrupt: {cause}. qnode left the file untouched. Move it aside \
-         (mv {path} {path}.corrupt) and start again to resync from peers, or restore it from \
-         a backup."
+        "store {path} is corrupt: {cause}. qnode left the file untouched. Restore it from a \
+         backup; or keep every frame and proof that still verifies with `qnode db salvage \
+         --config-dir DIR --out NEWDIR` (DIR: this store's directory), since a proof chain \
+         cannot be resynced; or move it aside (mv {path} {path}.corrupt) and start again to \
+         resync the frames from peers."
     )]
     Corrupt {
         /// The store file.

@@ -20,11 +20,13 @@ mod guard;
 mod imported;
 mod open;
 mod proofs;
+mod salvage;
 mod schema;
 
 pub use check::{peer_name, ChainSummary, FilterSummary, StoreReport};
 pub use error::StoreError;
 pub use proofs::{DataTimeProof, LatestProof, REWARD_PER_CORE};
+pub use salvage::{salvage, Salvage};
 pub use schema::SCHEMA_VERSION;
 
 use redb::{

@@ -74,19 +74,8 @@ fn create(path: &Path) -> Result<(), StoreError> {
 
 /// The whole file in memory, opened and verified by redb there.
 fn snapshot(path: &Path) -> Result<Database, StoreError> {
-    let bytes = read_locked(path)?;
-    if bytes.is_empty() {
-        return Err(StoreError::corrupt(path, "the file is empty"));
-    }
+    let mut db = unchecked_copy(path)?;
     guard::run(path, || {
-        let memory = InMemoryBackend::new();
-        let redb_io = |e| StoreError::corrupt(path, format!("{e:?}"));
-        memory.set_len(bytes.len() as u64).map_err(redb_io)?;
-        memory.write(0, &bytes).map_err(redb_io)?;
-        drop(bytes);
-        let mut db = Builder::new()
-            .create_with_backend(memory)
-            .map_err(|e| in_memory_error(path, e))?;
         match db.check_integrity() {
             Ok(true) => Ok(db),
             // redb could rebuild a consistent state, but only by rolling back or dropping
@@ -97,6 +86,25 @@ fn snapshot(path: &Path) -> Result<Database, StoreError> {
             )),
             Err(e) => Err(in_memory_error(path, e)),
         }
+    })
+}
+
+/// The whole file in memory, opened by redb there but not checked: what the salvage reads
+/// (the integrity check refuses a whole store for one damaged page).
+pub(crate) fn unchecked_copy(path: &Path) -> Result<Database, StoreError> {
+    let bytes = read_locked(path)?;
+    if bytes.is_empty() {
+        return Err(StoreError::corrupt(path, "the file is empty"));
+    }
+    guard::run(path, || {
+        let memory = InMemoryBackend::new();
+        let redb_io = |e| StoreError::corrupt(path, format!("{e:?}"));
+        memory.set_len(bytes.len() as u64).map_err(redb_io)?;
+        memory.write(0, &bytes).map_err(redb_io)?;
+        drop(bytes);
+        Builder::new()
+            .create_with_backend(memory)
+            .map_err(|e| in_memory_error(path, e))
     })
 }
 

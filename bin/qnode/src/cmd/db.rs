@@ -16,6 +16,9 @@ pub enum DbCommand {
     Stats(DbArgs),
     /// The store's schema version and the newest this qnode knows.
     Version(DbArgs),
+    /// From a damaged store, a new config directory (--out) with every frame and proof
+    /// record that verifies: the chain's longest verifiable prefix. Only reads DIR.
+    Salvage(super::db_salvage::SalvageArgs),
 }
 
 #[derive(Args)]
@@ -33,6 +36,7 @@ impl DbCommand {
             DbCommand::Check(a) => a.check(),
             DbCommand::Stats(a) => a.stats(),
             DbCommand::Version(a) => a.version(),
+            DbCommand::Salvage(a) => a.run(),
         }
     }
 }
@@ -57,8 +61,9 @@ impl DbArgs {
         }
         if report.problem_count > 0 {
             eprintln!(
-                "store {} FAILS its check. Restore it from a backup, or move it aside and \
-                 let the node resync its frames (a proof chain cannot be resynced).",
+                "store {} FAILS its check. Restore it from a backup, or keep what still \
+                 verifies with `qnode db salvage --out NEWDIR` (a proof chain cannot be \
+                 resynced; frames can be, from peers).",
                 store.path().display()
             );
             return Ok(ExitCode::FAILURE);

@@ -9,6 +9,7 @@ mod bench_verify;
 pub mod ceremony;
 pub mod completions;
 pub mod db;
+mod db_salvage;
 pub mod devnet;
 pub mod frame;
 pub mod hash;
