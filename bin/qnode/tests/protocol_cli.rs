@@ -106,7 +106,9 @@ fn a_corrupt_store_is_reported_with_what_to_do_and_left_untouched() {
             "{stderr}"
         );
         assert!(stderr.contains("left the file untouched"), "{stderr}");
-        assert!(stderr.contains("Move it aside"), "{stderr}");
+        // What to do: a backup, the salvage (a proof chain cannot be resynced), or a resync.
+        assert!(stderr.contains("qnode db salvage --config-dir"), "{stderr}");
+        assert!(stderr.contains("move it aside"), "{stderr}");
         assert_eq!(std::fs::read(&path).unwrap(), broken, "file modified");
     }
 }
