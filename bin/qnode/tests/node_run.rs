@@ -228,28 +228,28 @@ fn sigkill_at_random_moments_keeps_the_chain_continuous() {
     assert_consecutive(&chain);
 }
 
+/// `qnode run --devnet` with one worker from `worker_port`, listening on `listen`: its
+/// stderr, once it was refused.
+fn refused_worker_port(dir: &Path, worker_port: &str, listen: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
+        .args(["run", "--devnet", "--devnet-setup-powers", "128"])
+        .args(["--workers", "1", "--worker-base-port", worker_port])
+        .arg("--config-dir")
+        .arg(dir)
+        .args(["--listen", listen])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
     let dir = tempfile::tempdir().unwrap();
     let _taken = std::net::TcpListener::bind("127.0.0.1:21400").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args([
-            "run",
-            "--devnet",
-            "--devnet-setup-powers",
-            "128",
-            "--workers",
-            "1",
-        ])
-        .args(["--worker-base-port", "21400", "--config-dir"])
-        .arg(dir.path())
-        // Not the default p2p port: another test's node may hold it.
-        .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    // Not the default p2p port: another test's node may hold it.
+    let stderr = refused_worker_port(dir.path(), "21400", "/ip4/127.0.0.1/tcp/0");
     assert!(
         stderr.contains("port 127.0.0.1:21400 is already in use"),
         "{stderr}"
@@ -262,23 +262,7 @@ fn a_taken_worker_port_is_named_with_the_option_to_change_it() {
 
     // Worker ports over the node's own P2P port: refused the same way, before the store
     // is touched.
-    let out = Command::new(env!("CARGO_BIN_EXE_qnode"))
-        .args([
-            "run",
-            "--devnet",
-            "--devnet-setup-powers",
-            "128",
-            "--workers",
-            "1",
-        ])
-        .args(["--worker-base-port", "21450", "--config-dir"])
-        .arg(dir.path())
-        .args(["--listen", "/ip4/127.0.0.1/tcp/21450"])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = refused_worker_port(dir.path(), "21450", "/ip4/127.0.0.1/tcp/21450");
     assert!(
         stderr.contains("port 127.0.0.1:21450 is already in use"),
         "{stderr}"

@@ -115,7 +115,7 @@ fn behaviour(key: &Arc<NodeKey>, network: u8) -> Result<Behaviour, NetworkError>
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// TCP secured by qnode's Noise and multiplexed by yamux; with an Ed25519 key, QUIC too.
-fn transport(key: &Arc<NodeKey>) -> Boxed<(PeerId, StreamMuxerBox)> {
+pub fn transport(key: &Arc<NodeKey>) -> Boxed<(PeerId, StreamMuxerBox)> {
     let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
         .upgrade(Version::V1Lazy)
         .authenticate(NoiseConfig::new(key.clone()))

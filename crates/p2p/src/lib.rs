@@ -31,6 +31,7 @@ mod rate_limit;
 mod trim;
 mod wire;
 
+pub use behaviour::transport;
 pub use behaviour::{
     APP_SCORE_WEIGHT, GOSSIP_THRESHOLD, GRAYLIST_THRESHOLD, MAX_VALIDATION_BYTES, MESH_PEERS_MAX,
     PUBLISH_THRESHOLD, REQUEST_TIMEOUT,

@@ -16,19 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// TCP, qnode's Noise with `key`, yamux: the transport both sides use.
+/// A swarm on qnode's own transport (TCP, its Noise, yamux for an Ed448 key).
 fn swarm<B: libp2p::swarm::NetworkBehaviour>(key: Arc<NodeKey>, behaviour: B) -> Swarm<B> {
-    use libp2p::core::muxing::StreamMuxerBox;
-    use libp2p::core::upgrade::Version;
-    use libp2p::Transport;
-    let transport = libp2p::tcp::tokio::Transport::new(libp2p::tcp::Config::default())
-        .upgrade(Version::V1Lazy)
-        .authenticate(qnode_p2p::noise::NoiseConfig::new(key.clone()))
-        .multiplex(libp2p::yamux::Config::default())
-        .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection)))
-        .boxed();
     Swarm::new(
-        transport,
+        qnode_p2p::transport(&key),
         behaviour,
         key.peer_id(),
         libp2p::swarm::Config::with_tokio_executor()

@@ -42,15 +42,7 @@ fn params() -> blossomsub::Params {
 }
 
 fn swarm(key: Arc<NodeKey>) -> Swarm<Probe> {
-    use libp2p::core::muxing::StreamMuxerBox;
-    use libp2p::core::upgrade::Version;
-    use libp2p::Transport;
-    let transport = libp2p::tcp::tokio::Transport::new(libp2p::tcp::Config::default())
-        .upgrade(Version::V1Lazy)
-        .authenticate(qnode_p2p::noise::NoiseConfig::new(key.clone()))
-        .multiplex(libp2p::yamux::Config::default())
-        .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection)))
-        .boxed();
+    let transport = qnode_p2p::transport(&key);
     let behaviour = Probe {
         pubsub: blossomsub::Behaviour::new(
             key.clone(),
