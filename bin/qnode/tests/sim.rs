@@ -1,8 +1,8 @@
 //! `qnode sim` as a user runs it: twenty-four real nodes in one process, two of
 //! them forgers, one honest node joining halfway; the JSON it prints shows the forgers scored
-//! out by every honest node, no honest node penalised, and one head. (Whether the late
-//! node catches up within the run depends on the pace at this size: not asserted.) And
-//! Ctrl-C: the run stops and removes its temporary directory.
+//! out by every honest node, no honest node penalised, one head, and the late node caught
+//! up (with the first frame it hears past its gap). And Ctrl-C: the run stops and removes
+//! its temporary directory.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -49,6 +49,10 @@ fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree()
         "{report}"
     );
     assert_eq!(report["heads_agree"], true, "{report}");
+    // It joins 2 to 6 frames behind: fewer than the 10 a report must claim before frame
+    // sync starts. The first frame it hears past that gap starts a sync (CI, 6 December:
+    // 6 frames behind, never caught up, heads apart). Measured since: 7.8 s.
+    assert!(report["late_join_sync_s"].as_f64().is_some(), "{report}");
     let all = &report["propagation_ms"]["100%"];
     assert!(all["frames"].as_u64().unwrap() >= 1, "{report}");
     // To 90 % of the nodes, measured here (debug build, 2 cores, seed 7): p99 0.14 to

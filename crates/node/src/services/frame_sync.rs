@@ -1,5 +1,5 @@
 //! Frame sync: when a connected, well-behaved peer claims a head more than 10 frames past
-//! ours, ask it for the frames after our head, 16 per request, one request per second,
+//! ours, or published a frame that waits in our reel for a missing parent, ask it for the frames after our head, 16 per request, one request per second,
 //! until it has no more; each frame goes through the frame validator. An invalid frame, an
 //! undecodable answer or an oversized batch is an offence and ends the sync with that
 //! peer; no answer (a timeout, a closed connection) only ends it.
@@ -46,7 +46,7 @@ pub async fn run(ctx: Arc<ServiceContext>, mut shutdown: watch::Receiver<bool>) 
             return;
         }
         let head = ctx.head_number().await;
-        for (peer, claimed) in ctx.peers.ahead_of(head + MIN_LEAD, MAX_CANDIDATES) {
+        for (peer, claimed) in ctx.peers.sync_candidates(head, MIN_LEAD, MAX_CANDIDATES) {
             tracing::info!(%peer, head, claimed, "syncing frames from a peer ahead");
             ctx.metrics.sync_target.set(claimed as i64);
             match sync_from(&ctx, peer, &mut shutdown).await {

@@ -168,6 +168,12 @@ pub async fn run(ctx: Arc<ServiceContext>, mut jobs: mpsc::Receiver<FrameJob>) {
             tracing::error!(number, "frame validator: {e}");
         }
         count(&ctx, FrameSource::Gossip, &result);
+        if let Ok(Insertion::Pending) = result {
+            // Its author proved it on frames we lack: frame sync fetches them from it.
+            ctx.peers.update(job.message.author, |info| {
+                info.frame_ahead = info.frame_ahead.max(number);
+            });
+        }
         let verdict = verdict_for(&ctx, job.message.author, &result).await;
         ctx.network.judge(job.message, verdict).await;
     }

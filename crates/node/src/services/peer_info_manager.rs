@@ -24,6 +24,10 @@ pub struct PeerInfo {
     pub manifest: Option<PeerManifest>,
     /// The master head frame its last accepted report claimed.
     pub head_frame: u64,
+    /// The highest master frame it published that we kept waiting for its parent: it
+    /// holds the frames in between, so frame sync asks it for them.
+    #[serde(default)]
+    pub frame_ahead: u64,
     /// When a report of it was last accepted or verified (ms since the epoch; the
     /// original's `LastSeen`).
     pub last_seen_ms: i64,
@@ -50,6 +54,7 @@ impl PeerInfo {
             peer_id,
             manifest: None,
             head_frame: 0,
+            frame_ahead: 0,
             last_seen_ms: 0,
             bandwidth: 0,
             score: 0,
@@ -201,13 +206,20 @@ impl PeerInfoManager {
         list
     }
 
-    /// Peers whose claimed head is beyond `frame`, most ahead first, at most `limit`.
-    pub fn ahead_of(&self, frame: u64, limit: usize) -> Vec<(PeerId, u64)> {
+    /// Peers to sync from when our head is `head`, most ahead first, at most `limit`:
+    /// connected, not penalised, and either claiming in a report a head more than
+    /// `min_lead` frames past ours (the original's rule) or having published a frame we
+    /// cannot connect to our head (a gap that gossip alone never fills).
+    pub fn sync_candidates(&self, head: u64, min_lead: u64, limit: usize) -> Vec<(PeerId, u64)> {
         let peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
         let mut ahead: Vec<(PeerId, u64)> = peers
             .iter()
-            .filter(|(_, info)| info.connected && info.score >= 0 && info.head_frame > frame)
-            .map(|(peer, info)| (*peer, info.head_frame))
+            .filter(|(_, info)| info.connected && info.score >= 0)
+            .filter_map(|(peer, info)| {
+                let claimed = Some(info.head_frame).filter(|&f| f > head + min_lead);
+                let published = Some(info.frame_ahead).filter(|&f| f > head + 1);
+                Some((*peer, claimed.max(published)?))
+            })
             .collect();
         ahead.sort_by_key(|(_, head)| std::cmp::Reverse(*head));
         ahead.truncate(limit);
@@ -314,7 +326,11 @@ mod tests {
             });
         }
         manager.penalize(peers[2]);
-        assert_eq!(manager.ahead_of(100, 30), vec![(peers[1], 101)]);
-        assert!(manager.ahead_of(101, 30).is_empty());
+        assert_eq!(manager.sync_candidates(90, 10, 30), vec![(peers[1], 101)]);
+        assert!(manager.sync_candidates(91, 10, 30).is_empty());
+        // A frame published past a gap: worth a sync at any lead, until the gap closes.
+        manager.update(peers[0], |info| info.frame_ahead = 95);
+        assert_eq!(manager.sync_candidates(91, 10, 30), vec![(peers[0], 95)]);
+        assert!(manager.sync_candidates(94, 10, 30).is_empty());
     }
 }
