@@ -31,6 +31,23 @@ pub fn raise_open_file_limit() -> Option<(u64, u64)> {
     }
 }
 
+/// Makes room for `needed` open files: the soft limit raised to the hard one, and the
+/// hard one raised too when it is lower (which only a privileged process may do). An
+/// error that says what to do when that is not enough.
+pub fn ensure_open_files(needed: u64) -> anyhow::Result<()> {
+    let (soft, hard) = raise_open_file_limit().unwrap_or((0, 0));
+    if soft >= needed {
+        return Ok(());
+    }
+    setrlimit(Resource::RLIMIT_NOFILE, needed, needed.max(hard)).map_err(|e| {
+        anyhow::anyhow!(
+            "this needs about {needed} open files and the limit is {soft} (raising it: {e}); \
+             raise it with `ulimit -n {needed}` (or the hard limit in \
+             /etc/security/limits.conf), or run fewer peers"
+        )
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {

@@ -6,6 +6,7 @@ use crate::{KeyError, KeyType};
 use ed448_goldilocks_plus as ed448;
 use libp2p_identity::PeerId;
 use prost::Message;
+use qnode_memo::{recent, Memo};
 use sha2::{Digest, Sha256};
 
 /// Bytes of an Ed448 public key (a compressed Edwards point).
@@ -46,8 +47,12 @@ impl PublicKey {
                 expected: ED448_PUBLIC_KEY_BYTES,
                 got: bytes.len(),
             })?;
-        let key = ed448::VerifyingKey::from_bytes(raw).map_err(|_| KeyError::NotAPoint)?;
-        Ok(PublicKey::ed448(key))
+        // Decompressing a point checks its order (a scalar multiplication, a millisecond):
+        // peers' keys arrive with every gossip message, so each is decompressed once.
+        static DECOMPRESSED: Memo<[u8; ED448_PUBLIC_KEY_BYTES], Option<ed448::VerifyingKey>> =
+            Memo::new(|| recent(4096));
+        let key = DECOMPRESSED.get_with(*raw, || ed448::VerifyingKey::from_bytes(raw).ok());
+        key.map(PublicKey::ed448).ok_or(KeyError::NotAPoint)
     }
 
     /// Which kind of key this is.
@@ -121,11 +126,31 @@ impl PublicKey {
     /// empty context, or Ed25519). Any malformed signature is simply not valid.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match &self.0 {
-            Public::Ed448(key) => ed448::Signature::from_slice(signature)
-                .is_ok_and(|signature| key.verify_raw(&signature, message).is_ok()),
+            Public::Ed448(key) => verify_ed448_shared(key, message, signature),
             Public::Ed25519(key) => key.verify(message, signature),
         }
     }
+}
+
+/// An Ed448 verdict, once per (key, signature, message) in this process: every node of a
+/// simulation checks the signature of every gossip message, and Ed448 on
+/// `ed448-goldilocks-plus` costs about a millisecond (it took most of a 100-node
+/// simulation's CPU). Keyed by SHA2-256 of the three: the key and the signature have fixed
+/// lengths, so the concatenation is unambiguous.
+fn verify_ed448_shared(key: &ed448::VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
+    static VERIFIED: Memo<[u8; 32], bool> = Memo::new(|| recent(4096));
+    if signature.len() != ED448_SIGNATURE_BYTES {
+        return false;
+    }
+    let mut digest = Sha256::new();
+    digest.update(key.as_bytes());
+    digest.update(signature);
+    digest.update(message);
+    // Parsing the signature decompresses R (a scalar multiplication): inside the memo too.
+    VERIFIED.get_with(digest.finalize().into(), || {
+        ed448::Signature::from_slice(signature)
+            .is_ok_and(|signature| key.verify_raw(&signature, message).is_ok())
+    })
 }
 
 /// The peer id of a key encoding (libp2p's peer id spec).

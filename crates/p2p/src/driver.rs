@@ -12,6 +12,7 @@ use crate::wire::{
 };
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{kad, Multiaddr, PeerId, Swarm};
 use qnode_blossomsub as blossomsub;
@@ -100,7 +101,13 @@ impl Driver {
         if self.connections.len() < self.trimmer().target() {
             for (peer, address) in &self.bootstrap {
                 if !self.swarm.is_connected(peer) {
-                    if let Err(e) = self.swarm.dial(address.clone()) {
+                    // By peer id, so a dial still under way is not doubled: a node that
+                    // dials many peers on a busy machine redialled each one every tick
+                    // (the simulation's forgers held two to four connections a node).
+                    let dial = DialOpts::peer_id(*peer)
+                        .addresses(vec![address.clone()])
+                        .build();
+                    if let Err(e) = self.swarm.dial(dial) {
                         tracing::debug!(%peer, "dialling bootstrap peer: {e}");
                     }
                 }

@@ -5,7 +5,7 @@
 
 use crate::limits::{self, DecodeError, Kind};
 use crate::pb::{application, clock::ClockFrame, node::SelfTestReport};
-use crate::poseidon::{hash_bytes_minimal, PoseidonError};
+use crate::poseidon::{self, hash_bytes, hash_bytes_minimal, PoseidonError};
 use prost::Message;
 
 /// `Any` type URL of a clock frame (the original writes `types.quilibrium.com` where
@@ -65,8 +65,21 @@ pub fn seal(filter: &[u8], payload: &Payload) -> Result<Vec<u8>, PoseidonError> 
 /// Decodes and checks an envelope from the network: size limits, hash, known type.
 /// Returns the publisher's address (filter) and the payload.
 pub fn open(bytes: &[u8]) -> Result<(Vec<u8>, Payload), EnvelopeError> {
+    open_with(bytes, hash_bytes)
+}
+
+/// [`open`] with the payload's hash memoised across the process
+/// ([`poseidon::hash_bytes_shared`]): every node of a simulation opens the same gossip.
+pub fn open_shared(bytes: &[u8]) -> Result<(Vec<u8>, Payload), EnvelopeError> {
+    open_with(bytes, poseidon::hash_bytes_shared)
+}
+
+fn open_with(
+    bytes: &[u8],
+    hash: fn(&[u8]) -> Result<[u8; 32], PoseidonError>,
+) -> Result<(Vec<u8>, Payload), EnvelopeError> {
     let message: application::Message = limits::decode(Kind::Envelope, bytes)?;
-    if hash_bytes_minimal(&message.payload)? != message.hash {
+    if poseidon::minimal(&hash(&message.payload)?) != message.hash {
         return Err(EnvelopeError::HashMismatch);
     }
     let any: prost_types::Any = limits::decode(Kind::Envelope, &message.payload)?;

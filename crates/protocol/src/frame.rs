@@ -6,7 +6,7 @@
 //! through `parent_selector = Poseidon(parent.output)`.
 
 use crate::pb::clock::ClockFrame;
-use crate::poseidon::{hash_bytes, PoseidonError};
+use crate::poseidon::{hash_bytes_shared, PoseidonError};
 use qnode_vdf::{VdfError, OUTPUT_BYTES};
 use sha3::{Digest, Sha3_256};
 
@@ -112,7 +112,7 @@ pub fn selector(frame: &ClockFrame) -> Result<[u8; SELECTOR_BYTES], FrameError> 
     if frame.output.len() != OUTPUT_BYTES {
         return Err(FrameError::OutputLength(frame.output.len()));
     }
-    Ok(hash_bytes(&frame.output)?)
+    Ok(hash_bytes_shared(&frame.output)?)
 }
 
 /// Proves the frame after `parent`.
@@ -122,7 +122,7 @@ pub fn prove_next(
     difficulty: u32,
 ) -> Result<ClockFrame, FrameError> {
     let number = parent.frame_number + 1;
-    let output = qnode_vdf::solve_shared(
+    let output = qnode_vdf::shared::solve(
         &challenge(&parent.filter, number, difficulty, &parent.output),
         difficulty,
     )?;
@@ -185,7 +185,7 @@ pub fn check_shape(frame: &ClockFrame, filter: &[u8], head: u64) -> Result<(), F
 /// Full validation of a received frame: [`check_shape`], the parent selector, then the VDF.
 pub fn validate(frame: &ClockFrame, filter: &[u8], head: u64) -> Result<(), FrameError> {
     check_shape(frame, filter, head)?;
-    if hash_bytes(&frame.input)?[..] != frame.parent_selector[..] {
+    if hash_bytes_shared(&frame.input)?[..] != frame.parent_selector[..] {
         return Err(FrameError::ParentSelector);
     }
     let challenge = challenge(
@@ -194,7 +194,7 @@ pub fn validate(frame: &ClockFrame, filter: &[u8], head: u64) -> Result<(), Fram
         frame.difficulty,
         &frame.input,
     );
-    qnode_vdf::verify(&challenge, frame.difficulty, &frame.output)?;
+    qnode_vdf::shared::verify(&challenge, frame.difficulty, &frame.output)?;
     Ok(())
 }
 

@@ -48,8 +48,9 @@ pub struct Report {
     /// BlossomSub's own counts: it drops duplicates before the node sees them); null if
     /// no message arrived.
     pub copies_per_message: Option<f64>,
-    /// Seconds from the forgers' start until every honest node held every forger below
-    /// zero (so ignored its messages), or null if that never happened.
+    /// Seconds from the forgers' start until every honest node they were sent to (the
+    /// late joiner is not: no forger knows it) held every forger below zero (so ignored
+    /// its messages), or null if that never happened.
     pub graylist_all_s: Option<f64>,
     /// Honest nodes that some honest node holds below zero: must be 0.
     pub honest_penalized: usize,
@@ -117,7 +118,7 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
     let mut late: Option<LateJoin> = None;
     while started.elapsed() < end {
         watch
-            .sample(&network, &forger_ids, started.elapsed())
+            .sample(&network, (&forger_ids, honest_at_start), started.elapsed())
             .await?;
         let highest = (0..network.nodes.len())
             .map(|i| watch.heads.head(i))
@@ -221,10 +222,11 @@ impl DegreeLog {
 }
 
 impl Watch {
+    /// Samples every node; the forgers' `judges` are the first nodes, those they dial.
     async fn sample(
         &mut self,
         network: &SimNetwork,
-        forgers: &[PeerId],
+        (forgers, judges): (&[PeerId], usize),
         at: Duration,
     ) -> Result<()> {
         network.check()?;
@@ -233,7 +235,9 @@ impl Watch {
             match node.context() {
                 Some(ctx) => {
                     self.heads.sample(i, ctx.head_number().await, at);
-                    all_graylisted &= forgers.iter().all(|f| ctx.peers.score(f) < 0);
+                    if i < judges {
+                        all_graylisted &= forgers.iter().all(|f| ctx.peers.score(f) < 0);
+                    }
                 }
                 None => all_graylisted = false,
             }

@@ -1,6 +1,6 @@
 //! The data worker's challenge proof (`CalculateChallengeProof`).
 
-use crate::{solve, verify, Output, VdfError};
+use crate::{shared, solve, Output, VdfError};
 use sha3::{Digest, Sha3_256};
 
 /// The difficulty at increment 0; each 4 increments lower it by one.
@@ -41,7 +41,8 @@ pub fn challenge_proof(challenge: &[u8], core: u32, increment: u32) -> Result<Ou
 }
 
 /// Checks a peer's challenge proof for `(challenge, core, increment)` at the network's
-/// difficulty divisor (1 on a real network).
+/// difficulty divisor (1 on a real network). Memoised ([`shared`]): every node of a
+/// process checks the same report once between them.
 pub fn verify_challenge_proof(
     challenge: &[u8],
     core: u32,
@@ -49,7 +50,7 @@ pub fn verify_challenge_proof(
     divisor: u32,
     output: &[u8],
 ) -> Result<(), VdfError> {
-    verify(
+    shared::verify(
         &challenge_seed(challenge, core),
         scaled_challenge_difficulty(increment, divisor),
         output,

@@ -13,12 +13,12 @@
 
 use crate::fermat::FermatBase2;
 use crate::sieve::mark_small_factors;
+use qnode_memo::{recent, Memo};
 use rug::integer::{IsPrime, Order};
 use rug::{Assign, Integer};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// Bits of |d|.
 pub const DISCRIMINANT_BITS: u32 = 2048;
@@ -147,54 +147,14 @@ pub(crate) fn discriminant_cached_meanwhile<T: Send>(
     seed: &[u8],
     meanwhile: impl Fn(&Integer) -> T + Sync,
 ) -> (Integer, Option<T>) {
-    static CACHE: OnceLock<Mutex<RecentDiscriminants>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    // The lock covers only the lookup, so verifiers of other challenges never wait.
-    let slot = lock(cache).slot(seed);
+    static RECENT: Memo<Vec<u8>, Integer> = Memo::new(|| recent(256));
     let mut searched = None;
-    let discriminant = slot
-        .get_or_init(|| {
-            let (discriminant, result) = create_discriminant_meanwhile(seed, &meanwhile);
-            searched = Some(result);
-            discriminant
-        })
-        .clone();
+    let discriminant = RECENT.get_with(seed.to_vec(), || {
+        let (discriminant, result) = create_discriminant_meanwhile(seed, &meanwhile);
+        searched = Some(result);
+        discriminant
+    });
     (discriminant, searched)
-}
-
-/// A discriminant that is found, or being searched for by one caller.
-type Slot = Arc<OnceLock<Integer>>;
-
-/// The last [`RecentDiscriminants::CAPACITY`] seeds asked for, oldest evicted first.
-#[derive(Default)]
-struct RecentDiscriminants {
-    by_seed: HashMap<Vec<u8>, Slot>,
-    order: VecDeque<Vec<u8>>,
-}
-
-impl RecentDiscriminants {
-    const CAPACITY: usize = 256;
-
-    /// The seed's slot, created (and the oldest evicted) if it is new.
-    fn slot(&mut self, seed: &[u8]) -> Slot {
-        if let Some(slot) = self.by_seed.get(seed) {
-            return slot.clone();
-        }
-        let slot = Slot::default();
-        self.by_seed.insert(seed.to_vec(), slot.clone());
-        self.order.push_back(seed.to_vec());
-        if self.order.len() > Self::CAPACITY {
-            if let Some(oldest) = self.order.pop_front() {
-                self.by_seed.remove(&oldest);
-            }
-        }
-        slot
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The cache holds only finished values; a panic elsewhere cannot leave it torn.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// SHA-256(seed || BE u16 counter) for counter = 0, 1, …, truncated to `len` bytes.
@@ -290,18 +250,6 @@ mod tests {
     fn cache_returns_the_same_value() {
         assert_eq!(discriminant_cached(b"x"), create_discriminant(b"x"));
         assert_eq!(discriminant_cached(b"x"), create_discriminant(b"x"));
-    }
-
-    #[test]
-    fn callers_of_one_seed_share_one_slot_until_it_is_evicted() {
-        let mut recent = RecentDiscriminants::default();
-        let first = recent.slot(b"seed");
-        assert!(Arc::ptr_eq(&first, &recent.slot(b"seed")));
-        for i in 0..RecentDiscriminants::CAPACITY {
-            recent.slot(&i.to_be_bytes());
-        }
-        assert!(!Arc::ptr_eq(&first, &recent.slot(b"seed")), "evicted");
-        assert_eq!(recent.by_seed.len(), RecentDiscriminants::CAPACITY);
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod form;
 mod group;
 mod limbs;
 mod proof;
+pub mod shared;
 mod sieve;
 mod xgcd;
 

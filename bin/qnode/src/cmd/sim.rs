@@ -48,6 +48,7 @@ impl SimArgs {
             std::env::set_var("QNODE_LOG", "error");
         }
         logging::init(LogFormat::Text, None);
+        crate::rlimit::ensure_open_files(open_files_needed(self.peers, self.forgers))?;
         let temporary = tempfile::tempdir().context("creating a temporary directory")?;
         let dir = self
             .dir
@@ -85,4 +86,13 @@ impl SimArgs {
         outln!("{}", serde_json::to_string_pretty(&report)?);
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Open files a simulation holds, all its nodes' in one process: per node its listeners,
+/// store, worker connection and up to 40 peers' connections (measured: 52 a node at 200
+/// nodes while they started), and both ends of every forger's connection to every node.
+fn open_files_needed(peers: u16, forgers_percent: u8) -> u64 {
+    let peers = u64::from(peers);
+    let forgers = peers * u64::from(forgers_percent) / 100;
+    1024 + peers * 48 + 2 * forgers * peers
 }

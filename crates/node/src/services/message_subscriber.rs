@@ -61,7 +61,7 @@ async fn route(
         ctx.peers.update(author, |info| info.messages_ignored += 1);
         return Some(Verdict::Ignore);
     }
-    let payload = match envelope::open(&message.data) {
+    let payload = match envelope::open_shared(&message.data) {
         Ok((address, _)) if address != ctx.filter => {
             ctx.penalize(author, "envelope for another filter").await;
             return Some(Verdict::Reject);
