@@ -487,11 +487,32 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         ))
         .unwrap();
     let forger_id = forger.local_peer_id().to_base58();
-    let difficulty = (qnode_protocol::frame::DEFAULT_DIFFICULTY / 10_000).max(1);
+    unknown_types_are_ignored_not_punished(&devnet, &runtime, &forger);
+    let ignored = forging_is_scored_out(&devnet, &runtime, &forger);
+    honest_nodes_go_on(&devnet, &runtime, &ignored, &forger_id);
+    // Penalties last: the forger leaves and comes back under its key on a new connection;
+    // BlossomSub forgets a departed peer's score after a while, the node does not.
+    drop(forger);
+    runtime.shutdown_background();
+    penalties_outlast_a_new_connection(&devnet, forger_key, &first);
 
-    // A message of a type this version does not know is ignored and counted, not punished.
+    // A devnet killed outright leaves no node or worker behind.
+    let dir_name = devnet.dir.path().display().to_string();
+    signal("KILL", devnet.child.id());
+    devnet.wait_for(Duration::from_secs(15), "the orphaned nodes gone", || {
+        processes_mentioning(&dir_name).is_empty().then_some(())
+    });
+}
+
+/// A message of a type this version does not know is ignored and counted, not punished.
+fn unknown_types_are_ignored_not_punished(
+    devnet: &Devnet,
+    runtime: &tokio::runtime::Runtime,
+    forger: &qnode_p2p::Network,
+) {
+    let forger_id = forger.local_peer_id().to_base58();
     let unknown = devnet.wait_for(Duration::from_secs(90), "an unknown type ignored", || {
-        runtime.block_on(forger::publish(&forger, [forger::unknown_type().unwrap()]));
+        runtime.block_on(forger::publish(forger, [forger::unknown_type().unwrap()]));
         devnet.status(0).filter(|s| s.counters.unknown_messages > 0)
     });
     let unscored = peer(&unknown, &forger_id).map_or(0, |p| p.info.score);
@@ -503,7 +524,17 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         Some(("reason", "unknown_type")),
     );
     assert!(counted >= 1.0, "{counted}");
+}
 
+/// Forges until node 0 holds the forger below zero, then until its messages are ignored
+/// and BlossomSub ranks it below its thresholds; node 0's status then.
+fn forging_is_scored_out(
+    devnet: &Devnet,
+    runtime: &tokio::runtime::Runtime,
+    forger: &qnode_p2p::Network,
+) -> Status {
+    let forger_id = forger.local_peer_id().to_base58();
+    let difficulty = (qnode_protocol::frame::DEFAULT_DIFFICULTY / 10_000).max(1);
     // Forge until node 0 holds it below zero; publishing fails until the mesh forms.
     let scored = devnet.wait_for(Duration::from_secs(90), "the forger penalised", || {
         let head = devnet.status(0)?.head_frame;
@@ -511,7 +542,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
             forger::report(520, head).unwrap(),
             forger::frame(head + 1, difficulty).unwrap(),
         ];
-        runtime.block_on(forger::publish(&forger, forgeries));
+        runtime.block_on(forger::publish(forger, forgeries));
         let s = devnet.status(0)?;
         peer(&s, &forger_id)
             .filter(|p| p.info.score < 0)
@@ -532,7 +563,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
         || {
             let head = devnet.status(0)?.head_frame;
             runtime.block_on(forger::publish(
-                &forger,
+                forger,
                 [forger::report(100, head).unwrap()],
             ));
             let s = devnet.status(0)?;
@@ -544,6 +575,17 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
             (ignored && gossip <= qnode_p2p::PUBLISH_THRESHOLD).then_some(s)
         },
     );
+    ignored
+}
+
+/// The honest nodes go on, and the node API lists the forger as uncooperative and the
+/// honest node (and the node itself) as peers.
+fn honest_nodes_go_on(
+    devnet: &Devnet,
+    runtime: &tokio::runtime::Runtime,
+    ignored: &Status,
+    forger_id: &str,
+) {
     let head_then = ignored.head_frame;
     devnet.wait_for(Duration::from_secs(60), "the honest nodes going on", || {
         let a = devnet.status(0)?;
@@ -555,7 +597,6 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
             && honest.info.last_verified_ms > ignored.updated_ms)
             .then_some(())
     });
-    // The node API lists the forger as uncooperative and the honest node as a peer.
     let (a, b) = (devnet.status(0).unwrap(), devnet.status(1).unwrap());
     let listed = runtime.block_on(async {
         let url = format!("http://{}", a.api_address.unwrap());
@@ -567,18 +608,23 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     });
     let id_bytes = |id: &str| id.parse::<qnode_p2p::PeerId>().unwrap().to_bytes();
     let ids = |list: &[PeerInfo]| list.iter().map(|p| p.peer_id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&listed.uncooperative_peer_info), [id_bytes(&forger_id)]);
+    assert_eq!(ids(&listed.uncooperative_peer_info), [id_bytes(forger_id)]);
     // The node lists itself too, as the original does.
     let mut listed_ids = ids(&listed.peer_info);
     listed_ids.sort();
     let mut expected = vec![id_bytes(&a.peer_id), id_bytes(&b.peer_id)];
     expected.sort();
     assert_eq!(listed_ids, expected);
+}
 
-    // Penalties last: the forger leaves and comes back under its key on a new connection;
-    // BlossomSub forgets a departed peer's score after a while, the node does not.
-    drop(forger);
-    runtime.shutdown_background();
+/// The forger, back under its key on a new connection, is still below the publish
+/// threshold and its score still negative: nothing it publishes reaches the node.
+fn penalties_outlast_a_new_connection(
+    devnet: &Devnet,
+    forger_key: qnode_p2p::NodeKey,
+    first: &Status,
+) {
+    let forger_id = forger_key.peer_id().to_base58();
     devnet.wait_for(Duration::from_secs(60), "the forger gone", || {
         let s = devnet.status(0)?;
         peer(&s, &forger_id)
@@ -593,7 +639,7 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let forger = runtime
         .block_on(forger::start_as(
             forger_key,
-            vec![bootstrap_of(&first).parse().unwrap()],
+            vec![bootstrap_of(first).parse().unwrap()],
         ))
         .unwrap();
     // Back, it is still below the publish threshold: nothing is published to it, its
@@ -620,13 +666,6 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     assert!(back.info.score < 0, "{:?}", back.info);
     drop(forger);
     runtime.shutdown_background();
-
-    // A devnet killed outright leaves no node or worker behind.
-    let dir_name = devnet.dir.path().display().to_string();
-    signal("KILL", devnet.child.id());
-    devnet.wait_for(Duration::from_secs(15), "the orphaned nodes gone", || {
-        processes_mentioning(&dir_name).is_empty().then_some(())
-    });
 }
 
 /// Devnet `i` of two has network id 10 + i and its node 0 at `base`; every node of each is

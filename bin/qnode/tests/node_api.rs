@@ -91,144 +91,10 @@ fn every_node_api_call_against_a_running_devnet() {
         assert_eq!(info.version, vec![1, 4, 19]);
         assert!(info.software_version.starts_with("qnode "));
 
-        let first = api
-            .get_frames(frames(0, 3, &MASTER_FILTER))
-            .await
-            .unwrap()
-            .into_inner();
-        let numbers: Vec<u64> = first
-            .truncated_clock_frames
-            .iter()
-            .map(|f| f.frame_number)
-            .collect();
-        assert_eq!(numbers, [0, 1, 2], "`to` is exclusive, as in the original");
-        assert!(first
-            .truncated_clock_frames
-            .iter()
-            .all(|f| f.filter == MASTER_FILTER));
-        let swapped = api
-            .get_frames(frames(3, 0, &[]))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            swapped, first,
-            "reversed bounds are swapped; no filter means the master clock"
-        );
-        let all = api
-            .get_frames(frames(0, u64::MAX, &[]))
-            .await
-            .unwrap()
-            .into_inner();
-        let count = all.truncated_clock_frames.len() as u64;
-        assert!(count > node.head_frame && count <= 1024, "{count} frames");
-        let other_clock = api.get_frames(frames(0, 3, &[1; 32])).await.unwrap_err();
-        assert_eq!(other_clock.code(), Code::NotFound);
-
-        let two = api
-            .get_frame_info(GetFrameInfoRequest {
-                filter: MASTER_FILTER.to_vec(),
-                frame_number: 2,
-                selector: vec![],
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            two.clock_frame.as_ref(),
-            first.truncated_clock_frames.get(2)
-        );
-        let missing = api
-            .get_frame_info(GetFrameInfoRequest {
-                filter: vec![],
-                frame_number: 1 << 40,
-                selector: vec![],
-            })
-            .await
-            .unwrap_err();
-        assert_eq!(missing.code(), Code::NotFound);
-        assert!(
-            missing.message().contains("not stored"),
-            "{}",
-            missing.message()
-        );
-
-        let peers = api
-            .get_peer_info(GetPeerInfoRequest {})
-            .await
-            .unwrap()
-            .into_inner();
-        let peer = peers
-            .peer_info
-            .iter()
-            .find(|p| p.peer_id == peer_bytes(&other))
-            .unwrap();
-        assert!(peer.max_frame > 0 && peer.timestamp > 0);
-        assert!(
-            peer.multiaddrs
-                .iter()
-                .any(|a| a.starts_with("/ip4/127.0.0.1/")),
-            "{peer:?}"
-        );
-        assert!(peers.uncooperative_peer_info.is_empty());
-
-        let network = api
-            .get_network_info(GetNetworkInfoRequest {})
-            .await
-            .unwrap()
-            .into_inner();
-        let connected = network
-            .network_info
-            .iter()
-            .find(|n| n.peer_id == peer_bytes(&other))
-            .unwrap();
-        assert!(connected
-            .multiaddrs
-            .iter()
-            .any(|a| a.starts_with("/ip4/127.0.0.1/")));
-        assert!(connected.peer_score >= 0.0);
-
-        let tokens = api
-            .get_token_info(GetTokenInfoRequest {})
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(tokens.unconfirmed_owned_tokens.len(), 32);
-        let reward = tokens
-            .unconfirmed_owned_tokens
-            .iter()
-            .fold(0u128, |t, b| (t << 8) | u128::from(*b));
-        assert!(
-            reward > 0 && reward >= node.reward.parse::<u128>().unwrap(),
-            "{reward} vs {}",
-            node.reward
-        );
-
-        let manifests = api
-            .get_peer_manifests(GetPeerManifestsRequest {})
-            .await
-            .unwrap()
-            .into_inner();
-        let manifest = manifests
-            .peer_manifests
-            .iter()
-            .find(|m| m.peer_id == peer_bytes(&other))
-            .unwrap();
-        assert_eq!(manifest.cores, 2, "one worker plus the node's own core");
-        // The free bytes of its data directory's filesystem, big-endian without leading
-        // zeros, as the original lists them.
-        let storage = &manifest.storage;
-        assert!(
-            !storage.is_empty() && storage.len() <= 8 && storage[0] != 0,
-            "{storage:?}"
-        );
-        assert!(manifest.difficulty > 0 && manifest.last_seen > 0);
-        // The node lists its own manifest, and itself among the peers, with its listen
-        // addresses, as the original does.
-        let own = peer_bytes(&node);
-        assert!(manifests.peer_manifests.iter().any(|m| m.peer_id == own));
-        let listed = peers.peer_info.iter().find(|p| p.peer_id == own).unwrap();
-        assert!(!listed.multiaddrs.is_empty(), "{listed:?}");
+        frames_and_frame_info(&mut api, &node).await;
+        peers_and_network(&mut api, &other).await;
+        token_info(&mut api, &node).await;
+        manifests_and_own_entry(&mut api, &node, &other).await;
 
         operator_tools::reflection::lists_and_describes_node_service(&url).await;
         operator_tools::reflection::v1alpha_lists_node_service(&url).await;
@@ -271,4 +137,162 @@ fn every_node_api_call_against_a_running_devnet() {
         "{}",
         text(&table.stdout)
     );
+}
+
+type Api = NodeServiceClient<tonic::transport::Channel>;
+
+/// `GetFrames` (bounds, filters) and `GetFrameInfo`.
+async fn frames_and_frame_info(api: &mut Api, node: &Status) {
+    let first = api
+        .get_frames(frames(0, 3, &MASTER_FILTER))
+        .await
+        .unwrap()
+        .into_inner();
+    let numbers: Vec<u64> = first
+        .truncated_clock_frames
+        .iter()
+        .map(|f| f.frame_number)
+        .collect();
+    assert_eq!(numbers, [0, 1, 2], "`to` is exclusive, as in the original");
+    assert!(first
+        .truncated_clock_frames
+        .iter()
+        .all(|f| f.filter == MASTER_FILTER));
+    let swapped = api
+        .get_frames(frames(3, 0, &[]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        swapped, first,
+        "reversed bounds are swapped; no filter means the master clock"
+    );
+    let all = api
+        .get_frames(frames(0, u64::MAX, &[]))
+        .await
+        .unwrap()
+        .into_inner();
+    let count = all.truncated_clock_frames.len() as u64;
+    assert!(count > node.head_frame && count <= 1024, "{count} frames");
+    let other_clock = api.get_frames(frames(0, 3, &[1; 32])).await.unwrap_err();
+    assert_eq!(other_clock.code(), Code::NotFound);
+
+    let two = api
+        .get_frame_info(GetFrameInfoRequest {
+            filter: MASTER_FILTER.to_vec(),
+            frame_number: 2,
+            selector: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        two.clock_frame.as_ref(),
+        first.truncated_clock_frames.get(2)
+    );
+    let missing = api
+        .get_frame_info(GetFrameInfoRequest {
+            filter: vec![],
+            frame_number: 1 << 40,
+            selector: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    assert!(
+        missing.message().contains("not stored"),
+        "{}",
+        missing.message()
+    );
+}
+
+/// `GetPeerInfo` and `GetNetworkInfo`: the other node, connected, on 127.0.0.1.
+async fn peers_and_network(api: &mut Api, other: &Status) {
+    let peers = api
+        .get_peer_info(GetPeerInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let peer = peers
+        .peer_info
+        .iter()
+        .find(|p| p.peer_id == peer_bytes(other))
+        .unwrap();
+    assert!(peer.max_frame > 0 && peer.timestamp > 0);
+    assert!(
+        peer.multiaddrs
+            .iter()
+            .any(|a| a.starts_with("/ip4/127.0.0.1/")),
+        "{peer:?}"
+    );
+    assert!(peers.uncooperative_peer_info.is_empty());
+
+    let network = api
+        .get_network_info(GetNetworkInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let connected = network
+        .network_info
+        .iter()
+        .find(|n| n.peer_id == peer_bytes(other))
+        .unwrap();
+    assert!(connected
+        .multiaddrs
+        .iter()
+        .any(|a| a.starts_with("/ip4/127.0.0.1/")));
+    assert!(connected.peer_score >= 0.0);
+}
+
+/// `GetTokenInfo`: the proof chain's reward, at least what the status said.
+async fn token_info(api: &mut Api, node: &Status) {
+    let tokens = api
+        .get_token_info(GetTokenInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tokens.unconfirmed_owned_tokens.len(), 32);
+    let reward = tokens
+        .unconfirmed_owned_tokens
+        .iter()
+        .fold(0u128, |t, b| (t << 8) | u128::from(*b));
+    assert!(
+        reward > 0 && reward >= node.reward.parse::<u128>().unwrap(),
+        "{reward} vs {}",
+        node.reward
+    );
+}
+
+/// `GetPeerManifests`, and the node's own entries among manifests and peers.
+async fn manifests_and_own_entry(api: &mut Api, node: &Status, other: &Status) {
+    let manifests = api
+        .get_peer_manifests(GetPeerManifestsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let manifest = manifests
+        .peer_manifests
+        .iter()
+        .find(|m| m.peer_id == peer_bytes(other))
+        .unwrap();
+    assert_eq!(manifest.cores, 2, "one worker plus the node's own core");
+    // The free bytes of its data directory's filesystem, big-endian without leading
+    // zeros, as the original lists them.
+    let storage = &manifest.storage;
+    assert!(
+        !storage.is_empty() && storage.len() <= 8 && storage[0] != 0,
+        "{storage:?}"
+    );
+    assert!(manifest.difficulty > 0 && manifest.last_seen > 0);
+    // The node lists its own manifest, and itself among the peers, with its listen
+    // addresses, as the original does.
+    let own = peer_bytes(node);
+    assert!(manifests.peer_manifests.iter().any(|m| m.peer_id == own));
+    let peers = api
+        .get_peer_info(GetPeerInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = peers.peer_info.iter().find(|p| p.peer_id == own).unwrap();
+    assert!(!listed.multiaddrs.is_empty(), "{listed:?}");
 }

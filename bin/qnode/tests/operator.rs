@@ -196,29 +196,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
             .map(|_| ())
     });
     let dom = rendered(http);
-    let status = qnode_node::operator::status::read(&node0).unwrap();
-    let shown = |id: &str| -> i64 {
-        let start = dom
-            .find(&format!("id=\"{id}\">"))
-            .unwrap_or_else(|| panic!("no #{id} in {dom}"));
-        let rest = &dom[start + id.len() + 6..];
-        rest[..rest.find('<').unwrap()]
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("#{id}: {rest:.40}"))
-    };
-    let head = shown("head-frame");
-    assert!(
-        (head - status.head_frame as i64).abs() <= 2,
-        "page {head}, node {}",
-        status.head_frame
-    );
-    assert!(head > 0);
-    assert_eq!(shown("peer-count"), 1, "one peer in a 2-node devnet");
-    assert!(
-        dom.contains("WARN DEVNET difficulty"),
-        "recent warnings listed"
-    );
+    the_page_shows_what_the_node_says(&dom, &node0);
     the_charts_have_axes_and_the_peer_its_small_charts(&dom);
 
     // Node 1 killed: node 0's page flags the peer as disconnected.
@@ -241,6 +219,34 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
     assert!(
         dom.contains("0 connected of 1 · 1 disconnected"),
         "the summary says so"
+    );
+}
+
+/// The page's head (within 2 frames), its one peer and the devnet warning, against node 0's
+/// own status.
+fn the_page_shows_what_the_node_says(dom: &str, node0: &Path) {
+    let status = qnode_node::operator::status::read(node0).unwrap();
+    let shown = |id: &str| -> i64 {
+        let start = dom
+            .find(&format!("id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no #{id} in {dom}"));
+        let rest = &dom[start + id.len() + 6..];
+        rest[..rest.find('<').unwrap()]
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("#{id}: {rest:.40}"))
+    };
+    let head = shown("head-frame");
+    assert!(
+        (head - status.head_frame as i64).abs() <= 2,
+        "page {head}, node {}",
+        status.head_frame
+    );
+    assert!(head > 0);
+    assert_eq!(shown("peer-count"), 1, "one peer in a 2-node devnet");
+    assert!(
+        dom.contains("WARN DEVNET difficulty"),
+        "recent warnings listed"
     );
 }
 

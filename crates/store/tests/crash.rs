@@ -137,49 +137,55 @@ fn sigkill_at_random_moments_loses_nothing_committed() {
             }
         }
 
-        let store = Store::open_in(dir.path()).unwrap_or_else(|e| panic!("kill {kill}: {e}"));
-        let head = store.head_number(FILTER).unwrap();
-        assert!(
-            head >= frames_seen,
-            "kill {kill}: head {head:?} lost committed frame {frames_seen:?}"
-        );
-        if let Some(head) = head {
-            let frames = store.frames(FILTER, 0..=head).unwrap();
-            assert_eq!(
-                frames.len() as u64,
-                head + 1,
-                "kill {kill}: gap below the head"
-            );
-            for (n, f) in frames.iter().enumerate() {
-                assert_eq!(*f, frame(n as u64), "kill {kill}: frame {n} torn");
-            }
-            assert_eq!(store.frame(FILTER, head + 1).unwrap(), None);
-        }
-        let latest = store.latest_data_time_proof(PEER).unwrap();
-        let latest_increment = latest.map(|l| l.increment);
-        assert!(
-            latest_increment >= proofs_seen,
-            "kill {kill}: lost committed proof {proofs_seen:?}"
-        );
-        if let Some(latest) = latest {
-            let mut reward = 0;
-            for i in 0..=latest.increment {
-                let p = store.data_time_proof(PEER, i).unwrap();
-                assert_eq!(p, Some(proof(i)), "kill {kill}: proof {i} missing or torn");
-                reward += REWARD_PER_CORE * u128::from(proof(i).parallelism);
-            }
-            assert_eq!(
-                latest.reward, reward,
-                "kill {kill}: reward counted twice or lost"
-            );
-            assert_eq!(
-                store.data_time_proof(PEER, latest.increment + 1).unwrap(),
-                None
-            );
-        }
+        check_after_kill(kill, dir.path(), frames_seen, proofs_seen);
     }
     assert!(
         frames_seen.unwrap_or(0) > KILLS as u64,
         "the writer made progress between kills"
     );
+}
+
+/// After kill `kill`: the store opens, and holds every frame and proof the writer said it
+/// committed, whole, with no gap, nothing beyond, and the reward counted once.
+fn check_after_kill(kill: usize, dir: &Path, frames_seen: Option<u64>, proofs_seen: Option<u32>) {
+    let store = Store::open_in(dir).unwrap_or_else(|e| panic!("kill {kill}: {e}"));
+    let head = store.head_number(FILTER).unwrap();
+    assert!(
+        head >= frames_seen,
+        "kill {kill}: head {head:?} lost committed frame {frames_seen:?}"
+    );
+    if let Some(head) = head {
+        let frames = store.frames(FILTER, 0..=head).unwrap();
+        assert_eq!(
+            frames.len() as u64,
+            head + 1,
+            "kill {kill}: gap below the head"
+        );
+        for (n, f) in frames.iter().enumerate() {
+            assert_eq!(*f, frame(n as u64), "kill {kill}: frame {n} torn");
+        }
+        assert_eq!(store.frame(FILTER, head + 1).unwrap(), None);
+    }
+    let latest = store.latest_data_time_proof(PEER).unwrap();
+    let latest_increment = latest.map(|l| l.increment);
+    assert!(
+        latest_increment >= proofs_seen,
+        "kill {kill}: lost committed proof {proofs_seen:?}"
+    );
+    if let Some(latest) = latest {
+        let mut reward = 0;
+        for i in 0..=latest.increment {
+            let p = store.data_time_proof(PEER, i).unwrap();
+            assert_eq!(p, Some(proof(i)), "kill {kill}: proof {i} missing or torn");
+            reward += REWARD_PER_CORE * u128::from(proof(i).parallelism);
+        }
+        assert_eq!(
+            latest.reward, reward,
+            "kill {kill}: reward counted twice or lost"
+        );
+        assert_eq!(
+            store.data_time_proof(PEER, latest.increment + 1).unwrap(),
+            None
+        );
+    }
 }

@@ -42,6 +42,22 @@ struct Scratch {
     reduce: ReduceScratch,
 }
 
+impl Scratch {
+    /// NUCOMP when sp = gcd(a2, a1) ≠ 1: fold in gcd(ss, sp) = s = v2·ss + u2·sp.
+    fn fold_common_factor(&mut self) {
+        let (mut gs, mut v2, mut u2) = (Integer::new(), Integer::new(), Integer::new());
+        (&mut gs, &mut v2, &mut u2).assign(self.ss.extended_gcd_ref(&self.g));
+        self.k *= &u2;
+        self.k -= &v2 * &self.c2;
+        if gs != 1 {
+            self.a1.div_exact_mut(&gs);
+            self.a2.div_exact_mut(&gs);
+            self.c2 *= &gs;
+        }
+        self.k.rem_euc_assign(&self.a1);
+    }
+}
+
 /// An output form under construction.
 #[derive(Default)]
 struct Form0 {
@@ -159,17 +175,7 @@ impl ClassGroup {
         s.k.rem_euc_assign(&s.a1);
 
         if s.g != 1 {
-            // sp ≠ 1: fold in gcd(ss, sp) = s = v2·ss + u2·sp.
-            let (mut gs, mut v2, mut u2) = (Integer::new(), Integer::new(), Integer::new());
-            (&mut gs, &mut v2, &mut u2).assign(s.ss.extended_gcd_ref(&s.g));
-            s.k *= &u2;
-            s.k -= &v2 * &s.c2;
-            if gs != 1 {
-                s.a1.div_exact_mut(&gs);
-                s.a2.div_exact_mut(&gs);
-                s.c2 *= &gs;
-            }
-            s.k.rem_euc_assign(&s.a1);
+            s.fold_common_factor();
         }
 
         if s.a1 < self.bound {

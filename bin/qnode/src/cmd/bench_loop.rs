@@ -49,20 +49,26 @@ fn resident_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Serves [`StubWorker`] on a port the OS picks; its endpoint.
+async fn serve_stub_worker() -> Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(DataIpcServiceServer::new(StubWorker))
+            .serve_with_incoming(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            ),
+    );
+    Ok(endpoint)
+}
+
 pub fn run(increments: u32) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let endpoint = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(DataIpcServiceServer::new(StubWorker))
-                .serve_with_incoming(
-                    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-                ),
-        );
+        let endpoint = serve_stub_worker().await?;
         eprintln!("generating a 128-power setup for the bench…");
         let setup = Arc::new(Setup::from_secret(&Scalar::random()?, 128)?);
         outln!(

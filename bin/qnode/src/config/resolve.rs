@@ -163,7 +163,9 @@ impl Settings {
             MIN_FRAME_INTERVAL_MS,
             MAX_MS,
         )?;
-        let real_rules = ReportRules::default();
+        let rules = self.devnet_rules(devnet)?;
+        let ready = self.readiness(devnet, frame_interval_ms)?;
+        let logs = self.log_file_limits()?;
         let resolved = Resolved {
             devnet,
             workers: within(
@@ -196,26 +198,9 @@ impl Settings {
             grpc_listen: self
                 .grpc_listen
                 .unwrap_or(pick(devnet, local_any_port(), Endpoint::Off)),
-            ready_workers_secs: within(
-                "ready-workers-secs",
-                self.ready_workers_secs.unwrap_or(pick(devnet, 10, 300)),
-                1,
-                MAX_SECS,
-            )?,
-            ready_head_secs: within(
-                "ready-head-secs",
-                self.ready_head_secs
-                    .unwrap_or(3 * frame_interval_ms / 1000 + 10),
-                1,
-                MAX_SECS,
-            )?,
-            min_free_space: within(
-                "min-free-space",
-                self.min_free_space
-                    .unwrap_or(ByteSize(pick(devnet, 64 << 20, 1 << 30))),
-                ByteSize(0),
-                ByteSize(1 << 40),
-            )?,
+            ready_workers_secs: ready.ready_workers_secs,
+            ready_head_secs: ready.ready_head_secs,
+            min_free_space: ready.min_free_space,
             genesis_seed: self
                 .genesis_seed
                 .map_or_else(|| DEVNET_SEED.to_vec(), |h| h.0),
@@ -227,6 +212,28 @@ impl Settings {
                 MAX_DIFFICULTY,
             )?,
             frame_interval_ms,
+            report_window_secs: rules.report_window_secs,
+            min_peer_cores: rules.min_peer_cores,
+            min_peer_memory: rules.min_peer_memory,
+            difficulty_divisor: rules.difficulty_divisor,
+            min_increment_ms: rules.min_increment_ms,
+            min_frame_interval_ms: rules.min_frame_interval_ms,
+            devnet_setup_powers: self
+                .devnet_setup_powers
+                .unwrap_or(qnode_node::prover::kzg_setup::DEVNET_POWERS),
+            log_format: self.log_format.unwrap_or_default(),
+            log_file: self.log_file.unwrap_or_default(),
+            log_file_max_size: logs.0,
+            log_file_max_files: logs.1,
+        };
+        resolved.check()?;
+        Ok(resolved)
+    }
+
+    /// The rules a devnet may weaken (`Resolved::check` refuses them elsewhere).
+    fn devnet_rules(&self, devnet: bool) -> anyhow::Result<DevnetRules> {
+        let real_rules = ReportRules::default();
+        Ok(DevnetRules {
             report_window_secs: within(
                 "report-window-secs",
                 self.report_window_secs.unwrap_or(pick(
@@ -272,27 +279,69 @@ impl Settings {
                 0,
                 MAX_MS,
             )?,
-            devnet_setup_powers: self
-                .devnet_setup_powers
-                .unwrap_or(qnode_node::prover::kzg_setup::DEVNET_POWERS),
-            log_format: self.log_format.unwrap_or_default(),
-            log_file: self.log_file.unwrap_or_default(),
-            log_file_max_size: within(
+        })
+    }
+
+    /// When the node counts as ready, and the free space it wants under its store.
+    fn readiness(&self, devnet: bool, frame_interval_ms: u64) -> anyhow::Result<Readiness> {
+        Ok(Readiness {
+            ready_workers_secs: within(
+                "ready-workers-secs",
+                self.ready_workers_secs.unwrap_or(pick(devnet, 10, 300)),
+                1,
+                MAX_SECS,
+            )?,
+            ready_head_secs: within(
+                "ready-head-secs",
+                self.ready_head_secs
+                    .unwrap_or(3 * frame_interval_ms / 1000 + 10),
+                1,
+                MAX_SECS,
+            )?,
+            min_free_space: within(
+                "min-free-space",
+                self.min_free_space
+                    .unwrap_or(ByteSize(pick(devnet, 64 << 20, 1 << 30))),
+                ByteSize(0),
+                ByteSize(1 << 40),
+            )?,
+        })
+    }
+
+    /// The log file's size and count limits.
+    fn log_file_limits(&self) -> anyhow::Result<(ByteSize, u32)> {
+        Ok((
+            within(
                 "log-file-max-size",
                 self.log_file_max_size.unwrap_or(ByteSize(100 << 20)),
                 ByteSize(1 << 10),
                 ByteSize(1 << 40),
             )?,
-            log_file_max_files: within(
+            within(
                 "log-file-max-files",
                 self.log_file_max_files.unwrap_or(5),
                 2,
                 MAX_LOG_FILES,
             )?,
-        };
-        resolved.check()?;
-        Ok(resolved)
+        ))
     }
+}
+
+/// [`Settings::devnet_rules`]' part of [`Resolved`].
+struct DevnetRules {
+    report_window_secs: u64,
+    min_peer_cores: u32,
+    min_peer_memory: u64,
+    difficulty_divisor: u32,
+    min_increment_ms: u64,
+    min_frame_interval_ms: u64,
+}
+
+/// [`Settings::readiness`]' part of [`Resolved`].
+struct Readiness {
+    ready_workers_secs: u64,
+    ready_head_secs: u64,
+    min_free_space: ByteSize,
 }
 
 impl Resolved {
@@ -324,6 +373,22 @@ impl Resolved {
                 "use 16, 128 or 1024",
             ));
         }
+        self.check_workers()?;
+        for address in &self.bootstrap {
+            if let Err(e) = qnode_p2p::bootstrap_peer(address) {
+                return Err(invalid(
+                    "bootstrap",
+                    format!("{:?}", clip(&address.to_string())),
+                    &clip(&e.to_string()),
+                    "append /p2p/<peer id> (the peer's `qnode peer-id`)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The worker ports and addresses.
+    fn check_workers(&self) -> anyhow::Result<()> {
         if self.worker_base_port == 0 {
             return Err(invalid(
                 "worker-base-port",
@@ -363,16 +428,6 @@ impl Resolved {
                     format!("{:?}", clip(address)),
                     "a worker address is a URL",
                     "write it as http://host:port",
-                ));
-            }
-        }
-        for address in &self.bootstrap {
-            if let Err(e) = qnode_p2p::bootstrap_peer(address) {
-                return Err(invalid(
-                    "bootstrap",
-                    format!("{:?}", clip(&address.to_string())),
-                    &clip(&e.to_string()),
-                    "append /p2p/<peer id> (the peer's `qnode peer-id`)",
                 ));
             }
         }

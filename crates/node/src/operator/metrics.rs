@@ -166,15 +166,19 @@ impl Metrics {
             last_split_ms: Default::default(),
             store_write_failure: Default::default(),
         };
-        // Present at zero from the start, so a scrape sees every series (frames, reports
-        // and bandwidth tests appear with the first status, which reads them).
+        metrics.show_every_series();
+        Ok(metrics)
+    }
+
+    /// Puts the labelled series at zero from the start, so a scrape sees every one
+    /// (frames, reports and bandwidth tests appear with the first status, which reads them).
+    fn show_every_series(&self) {
         for reason in IGNORE_REASONS {
-            metrics.messages_ignored.with_label_values(&[reason]);
+            self.messages_ignored.with_label_values(&[reason]);
         }
         for part in INCREMENT_PARTS {
-            metrics.increment_seconds.with_label_values(&[part]);
+            self.increment_seconds.with_label_values(&[part]);
         }
-        Ok(metrics)
     }
 
     /// The Prometheus text exposition of every metric.
