@@ -80,22 +80,11 @@ fn every_node_api_call_against_a_running_devnet() {
     runtime.block_on(async {
         let url = format!("http://{}", node.api_address.unwrap());
         let mut api = NodeServiceClient::connect(url.clone()).await.unwrap();
-
-        let info = api
-            .get_node_info(GetNodeInfoRequest {})
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(info.peer_id, node.peer_id);
-        assert!(info.max_frame >= node.head_frame);
-        assert_eq!(info.version, vec![1, 4, 19]);
-        assert!(info.software_version.starts_with("qnode "));
-
+        node_info(&mut api, &node).await;
         frames_and_frame_info(&mut api, &node).await;
         peers_and_network(&mut api, &other).await;
         token_info(&mut api, &node).await;
         manifests_and_own_entry(&mut api, &node, &other).await;
-
         operator_tools::reflection::lists_and_describes_node_service(&url).await;
         operator_tools::reflection::v1alpha_lists_node_service(&url).await;
     });
@@ -140,6 +129,19 @@ fn every_node_api_call_against_a_running_devnet() {
 }
 
 type Api = NodeServiceClient<tonic::transport::Channel>;
+
+/// `GetNodeInfo`: the node's id, head, the original's version and ours.
+async fn node_info(api: &mut Api, node: &Status) {
+    let info = api
+        .get_node_info(GetNodeInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(info.peer_id, node.peer_id);
+    assert!(info.max_frame >= node.head_frame);
+    assert_eq!(info.version, vec![1, 4, 19]);
+    assert!(info.software_version.starts_with("qnode "));
+}
 
 /// `GetFrames` (bounds, filters) and `GetFrameInfo`.
 async fn frames_and_frame_info(api: &mut Api, node: &Status) {
