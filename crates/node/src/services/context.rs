@@ -49,7 +49,12 @@ impl ServiceContext {
     /// where it was and is reported at ERROR and in readiness; the frame comes again with
     /// the next proof or sync, so the reel retries by itself.
     pub async fn insert_frame(&self, frame: ClockFrame) -> Result<Insertion, ReelError> {
-        let inserted = self.reel.lock().await.insert(frame);
+        // The insert commits to the store (an fsync): on a blocking thread, never on the
+        // runtime's, which carry every peer's messages and bandwidth echoes.
+        let mut reel = self.reel.clone().lock_owned().await;
+        let inserted = tokio::task::spawn_blocking(move || reel.insert(frame))
+            .await
+            .unwrap_or_else(|e| Err(ReelError::Writer(e)));
         match &inserted {
             Err(ReelError::Store(e @ StoreError::Io { .. })) => {
                 tracing::error!("cannot store a master clock frame: {e}");

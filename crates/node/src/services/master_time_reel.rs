@@ -44,6 +44,10 @@ pub enum ReelError {
     /// Genesis could not be proved, or a stored frame is malformed.
     #[error("master clock frame: {0}")]
     Frame(#[from] FrameError),
+    /// The blocking thread that stores frames failed or the runtime stopped under it
+    /// (the store's transaction is whole or absent either way).
+    #[error("storing a master clock frame: {0}")]
+    Writer(#[from] tokio::task::JoinError),
 }
 
 /// How the reel creates its genesis when the store has none.
