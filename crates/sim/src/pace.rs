@@ -58,8 +58,8 @@ pub struct Pace {
 
 impl Pace {
     /// The pace for a simulation of `nodes` nodes sharing `cores` cores. The nodes share
-    /// one process, so a frame's or a report's checks are done once for all of them (the
-    /// memos of `qnode_vdf::shared` and `qnode_protocol::poseidon`): each costs one cold
+    /// one process, so a frame's or a report's checks are done once for all of them
+    /// (`qnode-memo`: VDF proofs and verdicts, hashes, signatures): each costs one cold
     /// search, plus what every node still does itself with it (gossip, envelope, memo
     /// lookups). Each node's increments stay its own: their challenges differ.
     pub fn for_simulation(nodes: usize, cores: usize) -> Pace {

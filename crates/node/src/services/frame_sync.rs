@@ -1,8 +1,9 @@
 //! Frame sync: when a connected, well-behaved peer claims a head more than 10 frames past
-//! ours, or published a frame that waits in our reel for a missing parent, ask it for the frames after our head, 16 per request, one request per second,
-//! until it has no more; each frame goes through the frame validator. An invalid frame, an
-//! undecodable answer or an oversized batch is an offence and ends the sync with that
-//! peer; no answer (a timeout, a closed connection) only ends it.
+//! ours, or published a frame that waits in our reel for a missing parent, ask it for the
+//! frames after our head, 16 per request, one request per second, until it has no more;
+//! each frame goes through the frame validator. An invalid frame, an undecodable answer or
+//! an oversized batch is an offence and ends the sync with that peer; no answer (a
+//! timeout, a closed connection) only ends it.
 
 use crate::services::channel_listener::SYNC_BATCH;
 use crate::services::context::ServiceContext;
