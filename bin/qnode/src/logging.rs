@@ -2,11 +2,11 @@
 //! text or JSON lines; `QNODE_LOG` filters both. The last warnings are also kept for the
 //! status and the dashboard.
 
-use crate::config::{ByteSize, LogFormat};
 use anyhow::{Context, Result};
 use qnode_files::{kind_of, FileError::NotRegular};
-use qnode_node::operator::recent_warnings::{RecentWarnings, WarningLayer};
-use qnode_node::services::data_workers::LogRelay;
+use qnode_operator::recent_warnings::{RecentWarnings, WarningLayer};
+use qnode_options::{ByteSize, LogFormat};
+use qnode_services::data_workers::LogRelay;
 use rolling_file::{BasicRollingFileAppender, RollingConditionBasic};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

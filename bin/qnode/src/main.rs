@@ -3,7 +3,6 @@
 #[macro_use]
 mod out;
 mod cmd;
-mod config;
 mod logging;
 mod rlimit;
 

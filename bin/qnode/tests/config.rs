@@ -78,7 +78,7 @@ fn init_then_run_starts_with_nothing_edited() {
                 // Nothing edited means the default ports, so nothing else may hold them.
                 panic!("the node exited ({exit}); are 127.0.0.1:8337 and :8338 free?");
             }
-            qnode_node::operator::status::read(&dir).filter(|s| s.increment.is_some() && !s.stopped)
+            qnode_operator::status::read(&dir).filter(|s| s.increment.is_some() && !s.stopped)
         },
     );
     assert!(printed.contains(&status.peer_id), "{printed}");

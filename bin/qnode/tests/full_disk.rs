@@ -118,8 +118,8 @@ fn a_full_disk_pauses_the_node_says_why_and_it_goes_on_with_space() {
     assert!(!body.contains("are the workers running"), "{body}");
     // The status file cannot be rewritten either; `qnode status` asks the node itself.
     wait_for(Duration::from_secs(30), "a stale status file", || {
-        let s = qnode_node::operator::status::read(dir)?;
-        (qnode_node::clock::now_ms() - s.updated_ms > 6_000).then_some(())
+        let s = qnode_operator::status::read(dir)?;
+        (qnode_protocol::clock::now_ms() - s.updated_ms > 6_000).then_some(())
     });
     let out = qnode(&["status", "--config-dir", dir.to_str().unwrap()]);
     let screen = text(&out.stdout);

@@ -10,10 +10,11 @@
 mod common;
 
 use qnode_sim::forger;
+use qnode_tasks::Services;
 
 use common::http::{sample, scrape, value};
 use common::{exclusive, fixed_pace, lines_of, processes_mentioning, signal, wait_for};
-use qnode_node::operator::status::{self, Status};
+use qnode_operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
 use std::panic::AssertUnwindSafe;
@@ -481,10 +482,11 @@ fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let forger_key = qnode_p2p::NodeKey::generate(qnode_p2p::KeyType::Ed448).unwrap();
     let forger = runtime
-        .block_on(forger::start_as(
-            forger_key.clone(),
-            vec![bootstrap_of(&first).parse().unwrap()],
-        ))
+        .block_on(async {
+            let tasks = Services::without_shutdown();
+            let bootstrap = vec![bootstrap_of(&first).parse().unwrap()];
+            forger::start_as(forger_key.clone(), bootstrap, &tasks).await
+        })
         .unwrap();
     let forger_id = forger.local_peer_id().to_base58();
     unknown_types_are_ignored_not_punished(&devnet, &runtime, &forger);
@@ -637,10 +639,11 @@ fn penalties_outlast_a_new_connection(
         .reports_verified;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let forger = runtime
-        .block_on(forger::start_as(
-            forger_key,
-            vec![bootstrap_of(first).parse().unwrap()],
-        ))
+        .block_on(async {
+            let tasks = Services::without_shutdown();
+            let bootstrap = vec![bootstrap_of(first).parse().unwrap()];
+            forger::start_as(forger_key, bootstrap, &tasks).await
+        })
         .unwrap();
     // Back, it is still below the publish threshold: nothing is published to it, its
     // GRAFTs are refused (a negative score) and its gossip is not heard (below the

@@ -9,7 +9,7 @@ mod common;
 mod operator_tools;
 
 use common::{fixed_pace, listed_frame_numbers, qnode, quiet, text, wait_for};
-use qnode_node::operator::status::{self, Status};
+use qnode_operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{
     GetFrameInfoRequest, GetFramesRequest, GetNetworkInfoRequest, GetNodeInfoRequest,

@@ -68,7 +68,7 @@ fn metrics_health_and_status_of_a_running_node() {
     });
     assert!(ready.1.contains("\"ready\":true"), "{}", ready.1);
     wait_for(Duration::from_secs(60), "head frame 2", || {
-        qnode_node::operator::status::read(dir.path()).filter(|s| s.head_frame >= 2)
+        qnode_operator::status::read(dir.path()).filter(|s| s.head_frame >= 2)
     });
 
     let scrape = scrape(http);
@@ -182,7 +182,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
         Duration::from_secs(120),
         "node 0 with a peer and a head",
         || {
-            qnode_node::operator::status::read(&node0)
+            qnode_operator::status::read(&node0)
                 .filter(|s| s.head_frame >= 3 && s.peers.iter().any(|p| p.info.connected))
         },
     );
@@ -208,8 +208,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
         common::signal("KILL", pid);
     }
     wait_for(Duration::from_secs(30), "node 1 seen gone", || {
-        qnode_node::operator::status::read(&node0)
-            .filter(|s| s.peers.iter().all(|p| !p.info.connected))
+        qnode_operator::status::read(&node0).filter(|s| s.peers.iter().all(|p| !p.info.connected))
     });
     let dom = rendered(http);
     assert!(
@@ -225,7 +224,7 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
 /// The page's head (within 2 frames), its one peer and the devnet warning, against node 0's
 /// own status.
 fn the_page_shows_what_the_node_says(dom: &str, node0: &Path) {
-    let status = qnode_node::operator::status::read(node0).unwrap();
+    let status = qnode_operator::status::read(node0).unwrap();
     let shown = |id: &str| -> i64 {
         let start = dom
             .find(&format!("id=\"{id}\">"))
@@ -379,6 +378,6 @@ fn a_devnet_whose_reader_goes_away_stops_its_node_and_ends_quietly() {
     assert!(status.success(), "{status:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     // Stopped as by Ctrl-C: the node says it stopped, rather than lost its parent.
-    let node = qnode_node::operator::status::read(&dir.path().join("node-0")).unwrap();
+    let node = qnode_operator::status::read(&dir.path().join("node-0")).unwrap();
     assert!(node.stopped, "the node was stopped");
 }

@@ -10,8 +10,8 @@ mod common;
 
 use common::{qnode, text};
 use qnode_kzg::{Ceremony, Scalar, Setup};
-use qnode_node::prover::proof_chain::{check, original_seams, records};
 use qnode_protocol::frame::DEFAULT_FILTER;
+use qnode_prover::proof_chain::{check, original_seams, records};
 use qnode_store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

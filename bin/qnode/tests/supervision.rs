@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
 
-/// Tasks whose failure stops the node (see `qnode_node::tasks`).
+/// Tasks whose failure stops the node (see `qnode_tasks`).
 const STOPPING: [&str; 8] = [
     "message_subscriber",
     "frame_validator",

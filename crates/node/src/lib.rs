@@ -1,20 +1,94 @@
-//! qnode's node: the seed's master clock engine and what runs around it.
+//! `qnode run`: a node starts in stages, one module each, and then runs its tasks under
+//! [`Services`] until shutdown or until a critical task fails:
 //!
-//! - [`services`]: the seed's eight services — data workers (1), peer-info manager (2),
-//!   master time reel (3), frame validator (4), bandwidth test (5), challenge-proof
-//!   verifier (6), message subscriber (7), channel listener (8) — plus frame sync and the
-//!   master prover;
-//! - [`prover`]: the proof loop, its proof chain, the KZG setup and self-test it needs, and
-//!   the publisher of its reports;
-//! - [`operator`]: what an operator reads and calls — node API, HTTP (dashboard, metrics,
-//!   health), readiness, status;
-//! - [`node`]: `qnode run`'s start-up in stages and its supervised tasks ([`tasks`]);
-//! - [`clock`] for time.
+//! 1. [`checks`]: everything that can refuse the start, before anything is written — the
+//!    store as it is, the key, every listening port, the KZG setup;
+//! 2. [`state`]: open state — the store, a new key saved, the master time reel, the
+//!    self-test;
+//! 3. [`network`]: start the network and the services around it;
+//! 4. [`prover`]: start the prover — data workers, the proof loop, its report publisher;
+//! 5. [`operator`]: start the operator side — status, HTTP, the node API.
+//!
+//! On stop every task ends (see [`qnode_tasks`]), then the workers and the store close.
 
-pub mod clock;
-pub mod node;
-pub mod operator;
-pub mod prover;
-pub mod quote;
-pub mod services;
-pub mod tasks;
+mod checks;
+mod config;
+mod error;
+pub mod identity;
+mod network;
+mod operator;
+mod prover;
+mod state;
+
+pub use config::{ContextObserver, NetworkSettings, NodeConfig, Process, WorkerSource};
+pub use error::NodeError;
+
+use qnode_services::data_workers::Supervisor;
+use qnode_store::Store;
+use qnode_tasks::Services;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Runs the node until `shutdown` becomes true or a critical task fails, then stops every
+/// task and worker.
+pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<(), NodeError> {
+    let divisor = config.divisor();
+    if divisor > 1 {
+        tracing::warn!(
+            divisor,
+            "DEVNET difficulty: every VDF difficulty is divided by {divisor}"
+        );
+    }
+    let services = Services::new(shutdown);
+    let running = match start(&config, &services).await {
+        Ok(running) => running,
+        Err(e) => {
+            // A later stage failed: what the earlier ones started stops with it.
+            let _ = services.finish().await;
+            return Err(e);
+        }
+    };
+    services.stopped().await;
+    let outcome = services.finish().await;
+    if let Some(workers) = &running.workers {
+        workers.shutdown().await;
+    }
+    if let Err(e) = running.store.close() {
+        tracing::error!("closing the store: {e}");
+    }
+    tracing::info!("stopped");
+    Ok(outcome?)
+}
+
+/// What a started node closes when it stops.
+struct Running {
+    store: Arc<Store>,
+    workers: Option<Arc<Supervisor>>,
+}
+
+/// The stages, in order.
+async fn start(config: &NodeConfig, services: &Services) -> Result<Running, NodeError> {
+    let checked = checks::run(config).await?;
+    let own = checked.key.key().peer_id();
+    tracing::info!(peer_id = %own, dir = %config.config_dir.display(), "starting");
+    let state::State { reel, opened } = state::open(config, &checked.key, checked.setup).await?;
+    let store = opened.store.clone();
+    let network = network::start(config, checked.swarm, reel, &store, own, services).await?;
+    let prover = prover::start(config, opened, &network, services).await?;
+    operator::start(config, checked.listeners, &network, &prover, services);
+    Ok(Running {
+        store,
+        workers: prover.supervisor,
+    })
+}
+
+/// Runs CPU-bound start-up work (verifying a setup, the self-test) on the compute threads,
+/// so that a signal still stops the start while it runs.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match qnode_compute::run(work).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: the runtime is shutting down, and drops this future with it.
+        Err(_) => std::future::pending().await,
+    }
+}

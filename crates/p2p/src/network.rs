@@ -13,10 +13,12 @@ use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm};
 use qnode_blossomsub::{ReceiptCounter, Receipts};
 use qnode_identity::NodeKey;
+use qnode_tasks::{OnStop, Services};
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// A handle to the running swarm.
 #[derive(Clone)]
@@ -55,10 +57,12 @@ impl BoundSwarm {
     }
 
     /// Starts serving with `config` (its `listen` and `network` are what was bound): joins
-    /// through the bootstrap peers, answers the direct channel and relays gossip.
+    /// through the bootstrap peers, answers the direct channel and relays gossip. The swarm
+    /// runs as the task `swarm` under `tasks`, until its last handle is dropped.
     pub fn start(
         self,
         config: NetworkConfig,
+        tasks: &Services,
     ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
         if config.network != self.network {
             return Err(NetworkError::setup(format!(
@@ -75,7 +79,11 @@ impl BoundSwarm {
         let (commands, command_rx) = mpsc::channel(256);
         let (events, event_rx) = mpsc::channel(1024);
         let driver = Driver::new(self.swarm, &config, bootstrap, events);
-        tokio::spawn(driver.run(command_rx));
+        tasks.spawn_critical(
+            "swarm",
+            OnStop::Abort,
+            drive(driver, command_rx, tasks.stop_signal()),
+        );
         Ok((
             Network {
                 commands,
@@ -88,15 +96,29 @@ impl BoundSwarm {
     }
 }
 
+/// Runs the swarm until its last handle is dropped, then waits for the stop: a network its
+/// owner closed (a simulated forger that reconnects as a new peer) is not a failure, while
+/// a panic of the swarm still stops the node.
+async fn drive(
+    driver: Driver,
+    commands: mpsc::Receiver<Command>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), Infallible> {
+    driver.run(commands).await;
+    let _ = stop.wait_for(|stop| *stop).await;
+    Ok(())
+}
+
 impl Network {
     /// Starts the swarm; returns once it listens on every configured address.
     pub async fn start(
         key: NodeKey,
         config: NetworkConfig,
+        tasks: &Services,
     ) -> Result<(Network, mpsc::Receiver<Event>), NetworkError> {
         Network::bind(key, config.network, &config.listen)
             .await?
-            .start(config)
+            .start(config, tasks)
     }
 
     /// Listens on every address in `listen` with `network`'s protocols, without serving

@@ -9,6 +9,7 @@ use qnode_p2p::{
     DirectHandler, DirectKind, Event, KeyType, Multiaddr, Network, NetworkConfig, NodeKey, PeerId,
     Verdict, MAX_VALIDATION_BYTES,
 };
+use qnode_tasks::Services;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Receiver;
@@ -53,9 +54,13 @@ async fn node_configured(
     let mut config = NetworkConfig::new(listen, Arc::new(Echo));
     config.bootstrap = bootstrap;
     configure(&mut config);
-    Network::start(NodeKey::generate(key_type).unwrap(), config)
-        .await
-        .unwrap()
+    Network::start(
+        NodeKey::generate(key_type).unwrap(),
+        config,
+        &Services::without_shutdown(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Waits until `node` is connected to `peer`.
@@ -337,4 +342,48 @@ async fn a_node_at_its_peer_target_dials_no_one_new_but_is_still_reachable() {
         .await
         .unwrap();
     assert_eq!(echo, vec![7]);
+}
+
+/// The swarm is a supervised task: on the board while its handle lives, closed with its
+/// last handle without stopping the others, and cut when its tasks finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_swarm_runs_under_the_supervisor_and_closes_with_its_last_handle() {
+    let tasks = Services::without_shutdown();
+    let listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+    let config = NetworkConfig::new(listen, Arc::new(Echo));
+    let key = NodeKey::generate(KeyType::Ed448).unwrap();
+    let (network, _events) = Network::start(key, config, &tasks).await.unwrap();
+    let swarm = |tasks: &Services| tasks.board().list().into_iter().find(|t| t.name == "swarm");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !swarm(&tasks).is_some_and(|t| t.running) {
+        assert!(Instant::now() < deadline, "the swarm is not a running task");
+        tokio::task::yield_now().await;
+    }
+    let port = network.listening().iter().find_map(|a| {
+        a.iter().find_map(|p| match p {
+            qnode_p2p::multiaddr::Protocol::Tcp(port) => Some(port),
+            _ => None,
+        })
+    });
+    let port = port.expect("a TCP listener");
+    drop(network);
+    // The swarm is gone once its listener refuses connections.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_ok()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the swarm outlived its last handle"
+        );
+        tokio::task::yield_now().await;
+    }
+    // Its owner closed it: not a failure, so nothing stops (a failure would stop them
+    // within microseconds; half a second is ample and never makes a correct run fail).
+    let mut stop = tasks.stop_signal();
+    let stopped = timeout(Duration::from_millis(500), stop.wait_for(|s| *s)).await;
+    assert!(stopped.is_err(), "a closed swarm stopped the tasks");
+    assert_eq!(swarm(&tasks).and_then(|t| t.last_failure), None);
+    assert!(tasks.finish().await.is_ok());
 }

@@ -10,6 +10,7 @@ use qnode_protocol::pb::application;
 use qnode_protocol::pb::clock::ClockFrame;
 use qnode_protocol::pb::node::SelfTestReport;
 use qnode_protocol::poseidon::{hash_bytes, hash_bytes_minimal, PoseidonError};
+use qnode_tasks::Services;
 use std::sync::Arc;
 
 struct Silent;
@@ -20,16 +21,20 @@ impl DirectHandler for Silent {
     }
 }
 
-/// A forger under `key`, on a port the OS picks, joining through `bootstrap`: with the
-/// same key again, the same peer on a new connection.
-pub async fn start_as(key: NodeKey, bootstrap: Vec<Multiaddr>) -> anyhow::Result<Network> {
+/// A forger under `key`, on a port the OS picks, joining through `bootstrap`, its swarm
+/// under `tasks`: with the same key again, the same peer on a new connection.
+pub async fn start_as(
+    key: NodeKey,
+    bootstrap: Vec<Multiaddr>,
+    tasks: &Services,
+) -> anyhow::Result<Network> {
     let any_port = "/ip4/127.0.0.1/tcp/0".parse()?;
     let mut config = NetworkConfig::new(vec![any_port], Arc::new(Silent));
     config.bootstrap = bootstrap;
     // A forger keeps dialling every node it is given, however many: it keeps no peer
     // target, as an honest node does.
     config.peer_target = crate::network::MAX_NODES;
-    let (network, _events) = Network::start(key, config).await?;
+    let (network, _events) = Network::start(key, config, tasks).await?;
     network.subscribe(&frame::DEFAULT_FILTER).await?;
     Ok(network)
 }

@@ -4,13 +4,12 @@
 
 use crate::pace::Pace;
 use anyhow::{Context, Result};
-use qnode_node::node::{self, ContextObserver, NetworkSettings, NodeConfig, WorkerSource};
-use qnode_node::operator::health::HealthRules;
-use qnode_node::prover::{kzg_setup, self_test};
-use qnode_node::services::challenge_proof_verifier::ReportRules;
-use qnode_node::services::context::ServiceContext;
+use qnode_node::{ContextObserver, NodeConfig, Process};
+use qnode_options::{ByteSize, Endpoint, Hex, Settings};
 use qnode_p2p::{KeyType, PeerId};
 use qnode_protocol::frame;
+use qnode_prover::{kzg_setup, self_test};
+use qnode_services::context::ServiceContext;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::net::SocketAddr;
@@ -24,6 +23,8 @@ use tokio::task::JoinHandle;
 const DIFFICULTY_DIVISOR: u32 = 10_000;
 /// The devnet's setup size: every size the self-test and the proof loop ask for.
 const SETUP_POWERS: usize = 128;
+/// Every simulated node's genesis seed (before the network byte).
+const SIM_SEED: &[u8] = b"qnode sim";
 const SHARED_SETUP: &str = "shared-setup";
 /// Node I's worker listens on the base port + this + I; so at most this many nodes.
 pub const MAX_NODES: usize = 1000;
@@ -60,7 +61,7 @@ pub struct SimNode {
     /// Its directory (key, store, setup).
     pub dir: PathBuf,
     context: Arc<OnceLock<Arc<ServiceContext>>>,
-    task: JoinHandle<Result<(), node::NodeError>>,
+    task: JoinHandle<Result<(), qnode_node::NodeError>>,
 }
 
 impl SimNode {
@@ -141,7 +142,7 @@ impl SimNetwork {
             .collect::<Result<Vec<_>>>()?;
         let context = Arc::new(OnceLock::new());
         let config = plan.node_config(i, dir.clone(), worker, bootstrap, &context)?;
-        let task = tokio::spawn(node::run(config, self.stop.subscribe()));
+        let task = tokio::spawn(qnode_node::run(config, self.stop.subscribe()));
         self.nodes.push(SimNode {
             peer_id: key.peer_id(),
             dir,
@@ -240,46 +241,36 @@ impl Plan {
     ) -> Result<NodeConfig> {
         let slot = context.clone();
         let listen = format!("/ip4/127.0.0.1/tcp/{}", self.port(i)?);
-        Ok(NodeConfig {
-            config_dir: dir,
-            workers: WorkerSource::Remote(vec![format!("http://127.0.0.1:{worker}")]),
+        // A devnet node's options, as an operator would give them to `qnode run`.
+        let settings = Settings {
+            devnet: Some(true),
+            worker_addr: vec![format!("http://127.0.0.1:{worker}")],
+            worker_timeout_secs: Some(30),
+            listen: vec![listen.parse().context("a listen address")?],
+            bootstrap,
+            http_listen: Some(Endpoint::Off),
+            grpc_listen: Some(Endpoint::Off),
+            min_free_space: Some(ByteSize(0)),
+            genesis_seed: Some(Hex(SIM_SEED.to_vec())),
+            difficulty_divisor: Some(DIFFICULTY_DIVISOR),
             devnet_setup_powers: Some(SETUP_POWERS),
-            difficulty_divisor: DIFFICULTY_DIVISOR,
-            master_difficulty: frame::DEFAULT_DIFFICULTY,
-            genesis_seed: frame::network_seed(b"qnode sim", 0),
-            filter: frame::DEFAULT_FILTER.to_vec(),
-            frame_interval: self.frame_interval,
-            min_frame_interval: Duration::from_millis(self.pace.min_frame_interval_ms),
-            worker_timeout: Duration::from_secs(30),
-            network: NetworkSettings {
-                id: 0,
-                listen: vec![listen.parse().context("a listen address")?],
-                bootstrap,
-                // A devnet's rules: every simulated node runs on this one machine.
-                report_rules: ReportRules {
-                    window: Duration::from_secs(self.pace.report_window_secs),
-                    min_cores: 1,
-                    min_memory: 0,
-                },
-                peer_target: self.peer_target(),
-            },
-            min_increment: Duration::from_millis(self.pace.min_increment_ms),
-            http_listen: None,
-            grpc_listen: None,
-            health: HealthRules {
-                workers_window: Duration::from_secs(60),
-                head_window: Duration::from_secs(60),
-                alone_ok: true,
-                min_free_bytes: 0,
-            },
-            warnings: Arc::default(),
-            new_identity: false,
-            key_type: KeyType::Ed448,
-            observer: Some(ContextObserver(Arc::new(move |ctx| {
-                // A node's network comes up once per run.
-                let _ = slot.set(ctx);
-            }))),
-        })
+            frame_interval_ms: Some(
+                u64::try_from(self.frame_interval.as_millis()).unwrap_or(u64::MAX),
+            ),
+            min_frame_interval_ms: Some(self.pace.min_frame_interval_ms),
+            min_increment_ms: Some(self.pace.min_increment_ms),
+            report_window_secs: Some(self.pace.report_window_secs),
+            ..Settings::default()
+        };
+        let resolved = settings.resolve()?;
+        let mut config = NodeConfig::from_options(&resolved, dir, Process::default());
+        // What only a process of many nodes has: a bounded degree, and a watcher.
+        config.network.peer_target = self.peer_target();
+        config.observer = Some(ContextObserver(Arc::new(move |ctx| {
+            // A node's network comes up once per run.
+            let _ = slot.set(ctx);
+        })));
+        Ok(config)
     }
 }
 

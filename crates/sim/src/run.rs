@@ -5,8 +5,9 @@ use crate::forger;
 use crate::heads::{HeadLog, Propagation};
 use crate::network::{self, Plan, SimNetwork};
 use anyhow::{Context, Result};
-use qnode_node::services::bandwidth_test::Outcome;
 use qnode_p2p::{KeyType, Network, NodeKey, PeerId};
+use qnode_services::bandwidth_test::Outcome;
+use qnode_tasks::Services;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -107,7 +108,8 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
     let cpu_before = cpu_ms()?;
     let started = Instant::now();
     let mut network = SimNetwork::start(&settings.plan, honest_at_start).await?;
-    let forgers = start_forgers(&network, forger_count).await?;
+    let forger_tasks = Services::without_shutdown();
+    let forgers = start_forgers(&network, forger_count, &forger_tasks).await?;
     let forging_since = started.elapsed();
     let forger_ids: Vec<PeerId> = forgers.iter().map(Network::local_peer_id).collect();
     let head = Arc::new(AtomicU64::new(0));
@@ -167,6 +169,7 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
             / started.elapsed().as_secs_f64(),
     };
     forging.abort();
+    let _ = forger_tasks.finish().await;
     network.stop().await?;
     Ok(report)
 }
@@ -250,13 +253,19 @@ impl Watch {
     }
 }
 
-async fn start_forgers(network: &SimNetwork, count: usize) -> Result<Vec<Network>> {
+async fn start_forgers(
+    network: &SimNetwork,
+    count: usize,
+    tasks: &Services,
+) -> Result<Vec<Network>> {
     let everyone = (0..network.nodes.len())
         .map(|i| network.address(i))
         .collect::<Result<Vec<_>>>()?;
     let mut forgers = Vec::with_capacity(count);
     for _ in 0..count {
-        forgers.push(forger::start_as(NodeKey::generate(KeyType::Ed448)?, everyone.clone()).await?);
+        forgers.push(
+            forger::start_as(NodeKey::generate(KeyType::Ed448)?, everyone.clone(), tasks).await?,
+        );
     }
     Ok(forgers)
 }

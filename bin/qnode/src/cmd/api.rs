@@ -2,10 +2,10 @@
 //! found from `--api`, or from the status the node in `--config-dir` writes.
 
 use super::status::{current, is_running, Source};
-use crate::config::ConfigDir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use qnode_node::operator::status;
+use qnode_operator::status;
+use qnode_options::ConfigDir;
 use qnode_p2p::PeerId;
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{

@@ -6,9 +6,9 @@
 
 use anyhow::{Context, Result};
 use qnode_kzg::{Scalar, Setup};
-use qnode_node::prover::proof_loop::ProofLoop;
 use qnode_protocol::pb::data::data_ipc_service_server::{DataIpcService, DataIpcServiceServer};
 use qnode_protocol::pb::data::{ChallengeProofRequest, ChallengeProofResponse};
+use qnode_prover::proof_loop::ProofLoop;
 use qnode_store::Store;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -88,13 +88,13 @@ pub fn run(increments: u32) -> Result<ExitCode> {
         for parallelism in [1usize, 16, 128] {
             let dir = tempfile::tempdir()?;
             let store = Arc::new(Store::open_in(dir.path())?);
-            let metrics = Arc::new(qnode_node::operator::metrics::Metrics::new()?);
+            let metrics = Arc::new(qnode_metrics::Metrics::new()?);
             let (reports, mut rx) = tokio::sync::mpsc::channel(1024);
             tokio::spawn(async move { while rx.recv().await.is_some() {} });
             let proof_loop = ProofLoop {
                 store: store.clone(),
                 setup: setup.clone(),
-                workers: qnode_node::services::data_workers::clients(&vec![
+                workers: qnode_services::data_workers::clients(&vec![
                     endpoint.clone();
                     parallelism
                 ])?,

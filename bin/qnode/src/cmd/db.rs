@@ -1,9 +1,9 @@
 //! `qnode db check|stats|version`: a stopped node's store, read from a verified in-memory
 //! copy. None of them writes the file, so they work on a backup on read-only media.
 
-use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use qnode_options::ConfigDir;
 use qnode_store::{peer_name, Store, StoreReport, SCHEMA_VERSION};
 use std::process::ExitCode;
 

@@ -5,15 +5,15 @@
 //! it. The damaged directory is only read. A proof chain cannot be synced from peers, so
 //! this is what is left of it without a backup.
 
-use crate::config::ConfigDir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use prost::Message;
 use qnode_kzg::Setup;
-use qnode_node::prover::kzg_setup;
-use qnode_node::prover::proof_chain::{check, Record};
+use qnode_options::ConfigDir;
 use qnode_protocol::frame::{self, DEFAULT_FILTER};
 use qnode_protocol::pb::clock::ClockFrame;
+use qnode_prover::kzg_setup;
+use qnode_prover::proof_chain::{check, Record};
 use qnode_store::{peer_name, DataTimeProof, Salvage, Store, STORE_FILE};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -5,10 +5,10 @@
 use super::original::{self, Imported};
 use super::original_chain;
 use super::KeyTypeArg;
-use crate::config::{file::CONFIG_FILE, template, ConfigDir};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use qnode_identity::{NodeKey, IDENTITY_FILE};
+use qnode_options::{file::CONFIG_FILE, template, ConfigDir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -119,8 +119,8 @@ fn import(dir: &Path, original_dir: &Path, network_flag: Option<u8>) -> Result<E
         }
     }
     report(original_dir, dir, &imported, &chain);
-    let shown = |endpoint: Option<crate::config::Endpoint>| match endpoint {
-        Some(crate::config::Endpoint::At(address)) => address.to_string(),
+    let shown = |endpoint: Option<qnode_options::Endpoint>| match endpoint {
+        Some(qnode_options::Endpoint::At(address)) => address.to_string(),
         _ => "off".to_string(),
     };
     next_steps(

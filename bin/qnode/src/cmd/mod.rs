@@ -42,15 +42,4 @@ impl From<KeyTypeArg> for qnode_identity::KeyType {
     }
 }
 
-/// Bytes given as hex on the command line (`0x` prefix allowed); bad hex is a usage error.
-#[derive(Clone, Debug)]
-pub struct Hex(pub Vec<u8>);
-
-impl std::str::FromStr for Hex {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.strip_prefix("0x").unwrap_or(s);
-        hex::decode(s).map(Hex).map_err(|e| format!("not hex: {e}"))
-    }
-}
+pub use qnode_options::Hex;

@@ -8,9 +8,9 @@
 //! the file and the field, before anything is written.
 
 use crate::cmd::Hex;
-use crate::config::{Endpoint, LogFile, Settings};
 use anyhow::{bail, Context, Result};
 use qnode_identity::NodeKey;
+use qnode_options::{Endpoint, LogFile, Settings};
 use qnode_p2p::multiaddr::Protocol;
 use qnode_p2p::Multiaddr;
 use serde::Deserialize;

@@ -5,10 +5,10 @@
 //! rewards, and increment 0 must have been proved over this network's genesis output.
 
 use anyhow::{bail, Context, Result};
-use qnode_node::services::master_time_reel::{Genesis, MasterTimeReel};
 use qnode_original::{pebble, proofs};
 use qnode_p2p::PeerId;
 use qnode_protocol::frame::{self, DEFAULT_FILTER};
+use qnode_services::master_time_reel::{Genesis, MasterTimeReel};
 use qnode_store::{DataTimeProof, Store, REWARD_PER_CORE};
 use std::path::Path;
 use std::sync::Arc;

@@ -1,12 +1,12 @@
 //! `qnode proofs`: the stored proof chain, optionally re-checked record by record.
 
-use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::Args;
-use qnode_node::node::identity as node_identity;
-use qnode_node::prover::kzg_setup;
-use qnode_node::prover::proof_chain::{check, original_seams, records};
+use qnode_node::identity as node_identity;
+use qnode_options::ConfigDir;
 use qnode_protocol::frame::DEFAULT_FILTER;
+use qnode_prover::kzg_setup;
+use qnode_prover::proof_chain::{check, original_seams, records};
 use qnode_store::Store;
 use std::process::ExitCode;
 
@@ -101,7 +101,7 @@ impl ProofsArgs {
 
 /// Says which increments came from an original node, and where its restarts broke the
 /// chain's links (accepted: the original's own rules check each record alone).
-fn imported_note(chain: &[qnode_node::prover::proof_chain::Record], genesis: &[u8], last: u32) {
+fn imported_note(chain: &[qnode_prover::proof_chain::Record], genesis: &[u8], last: u32) {
     outln!(
         "increments 0 to {last} came from the original node (qnode init --from-original): \
          each was checked alone, as the original checks its chain"

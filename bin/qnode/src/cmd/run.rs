@@ -1,14 +1,11 @@
 //! `qnode run` and `qnode worker`.
 
-use crate::config::{self, ConfigDir, LogFormat, Resolved, Settings, DEFAULT_WORKER_BASE_PORT};
 use crate::logging::{self, LogFileSettings};
 use anyhow::{Context, Result};
 use clap::Args;
-use qnode_node::node::{NetworkSettings, NodeConfig, WorkerSource};
-use qnode_node::services::data_workers::LocalWorkers;
-use qnode_protocol::frame;
+use qnode_node::{NodeConfig, Process};
+use qnode_options::{self as config, ConfigDir, LogFormat, Settings, DEFAULT_WORKER_BASE_PORT};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -121,7 +118,15 @@ impl RunArgs {
             .transpose()?;
         let logs = logging::init(resolved.log_format, log_file);
         crate::rlimit::raise_open_file_limit();
-        let config = node_config(&resolved, config_dir, logs, self.new_identity)?;
+        let process = Process {
+            program: std::env::current_exe().context("finding the qnode executable")?,
+            log_relay: Some(logs.relay),
+            warnings: logs.warnings,
+        };
+        let config = NodeConfig {
+            new_identity: self.new_identity,
+            ..NodeConfig::from_options(&resolved, config_dir, process)
+        };
         let parent = self.parent_process;
         let runtime = runtime()?;
         let result = runtime.block_on(async move {
@@ -135,7 +140,7 @@ impl RunArgs {
                 });
             }
             watch_shutdown_signals(tx)?;
-            stop_within_grace(qnode_node::node::run(config, rx.clone()), rx)
+            stop_within_grace(qnode_node::run(config, rx.clone()), rx)
                 .await
                 .map_err(anyhow::Error::from)
         });
@@ -145,59 +150,6 @@ impl RunArgs {
         result?;
         Ok(ExitCode::SUCCESS)
     }
-}
-
-fn node_config(
-    r: &Resolved,
-    config_dir: PathBuf,
-    logs: logging::Logs,
-    new_identity: bool,
-) -> Result<NodeConfig> {
-    let divisor = if r.devnet { r.difficulty_divisor } else { 1 };
-    let workers = if r.worker_addr.is_empty() {
-        WorkerSource::Local(LocalWorkers {
-            program: std::env::current_exe().context("finding the qnode executable")?,
-            count: r.workers,
-            base_port: r.worker_base_port,
-            difficulty_divisor: divisor,
-            log_args: vec!["--log-format".into(), r.log_format.to_string()],
-            log_relay: Some(logs.relay),
-        })
-    } else {
-        WorkerSource::Remote(r.worker_addr.clone())
-    };
-    Ok(NodeConfig {
-        config_dir,
-        workers,
-        devnet_setup_powers: r.devnet.then_some(r.devnet_setup_powers),
-        difficulty_divisor: divisor,
-        master_difficulty: r.difficulty,
-        genesis_seed: frame::network_seed(&r.genesis_seed, r.network),
-        filter: frame::DEFAULT_FILTER.to_vec(),
-        frame_interval: Duration::from_millis(r.frame_interval_ms),
-        min_frame_interval: Duration::from_millis(if r.devnet {
-            r.min_frame_interval_ms
-        } else {
-            0
-        }),
-        worker_timeout: Duration::from_secs(r.worker_timeout_secs),
-        network: NetworkSettings {
-            id: r.network,
-            listen: r.listen.clone(),
-            bootstrap: r.bootstrap.clone(),
-            report_rules: r.report_rules(),
-            peer_target: qnode_p2p::DEFAULT_PEER_TARGET,
-        },
-        http_listen: r.http_listen.address(),
-        grpc_listen: r.grpc_listen.address(),
-        warnings: logs.warnings,
-        health: r.health_rules(),
-        min_increment: Duration::from_millis(if r.devnet { r.min_increment_ms } else { 0 }),
-        new_identity,
-        // A node started without `qnode init` gets the original's key type.
-        key_type: qnode_identity::KeyType::Ed448,
-        observer: None,
-    })
 }
 
 impl WorkerArgs {

@@ -1,10 +1,10 @@
 //! `qnode self-test`: measure (or reuse the stored measurements of) this machine.
 
-use crate::config::ConfigDir;
 use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use qnode_node::prover::{kzg_setup, self_test};
+use qnode_options::ConfigDir;
+use qnode_prover::{kzg_setup, self_test};
 use std::process::ExitCode;
 
 #[derive(Args)]

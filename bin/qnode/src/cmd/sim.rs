@@ -2,10 +2,10 @@
 //! `crates/sim`), run for a while and summed up as one JSON object on stdout.
 
 use super::run::{runtime, watch_shutdown_signals};
-use crate::config::LogFormat;
 use crate::logging;
 use anyhow::{Context, Result};
 use clap::Args;
+use qnode_options::LogFormat;
 use qnode_sim::network::{Plan, MAX_NODES};
 use qnode_sim::pace::Pace;
 use qnode_sim::run::{simulate, Settings};

@@ -1,10 +1,10 @@
 //! `qnode status` and `qnode peer-id`: what an operator asks first.
 
-use crate::config::ConfigDir;
 use anyhow::{Context, Result};
 use clap::Args;
-use qnode_node::clock::now_ms;
-use qnode_node::operator::status::{self, Status};
+use qnode_operator::status::{self, Status};
+use qnode_options::ConfigDir;
+use qnode_protocol::clock::now_ms;
 use std::fmt::Write as _;
 use std::io::{Read, Write as _};
 use std::net::{SocketAddr, TcpStream};

@@ -2,7 +2,7 @@
 //! protojson bodies, and a JSON error with a 4xx status for every kind of bad input.
 
 use crate::common::http::{get, request};
-use qnode_node::operator::status::Status;
+use qnode_operator::status::Status;
 use serde_json::Value;
 
 const PREFIX: &str = "/quilibrium.node.node.pb.NodeService";
