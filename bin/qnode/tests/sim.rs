@@ -25,11 +25,8 @@ fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree()
         "90",
         "--seed",
         "7",
-        // Nodes on 30100–30123, workers on 31100–31123: below the ephemeral range. A
-        // release build on two cores holds 75 nodes (docs/scale.md); a debug build costs
-        // more, so the test stays well below that.
-        "--base-port",
-        "30100",
+        // Ports from the OS. A release build on two cores holds 100 nodes (docs/scale.md);
+        // a debug build costs more, so the test stays well below that.
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -78,18 +75,9 @@ fn twenty_four_peers_with_ten_percent_forgers_score_out_every_forger_and_agree()
 #[test]
 fn an_interrupted_sim_stops_and_leaves_no_directory_behind() {
     let tmp = tempfile::tempdir().unwrap();
-    // Nodes on 30200–30202, workers on 31200–31202.
     let mut sim = quiet(|c| {
-        c.args([
-            "sim",
-            "--peers",
-            "3",
-            "--seconds",
-            "600",
-            "--base-port",
-            "30200",
-        ])
-        .env("TMPDIR", tmp.path())
+        c.args(["sim", "--peers", "3", "--seconds", "600"])
+            .env("TMPDIR", tmp.path())
     });
     let entries = || std::fs::read_dir(tmp.path()).unwrap().count();
     wait_for(Duration::from_secs(60), "the nodes' directory", || {

@@ -46,6 +46,10 @@ pub struct Metrics {
     /// score is negative (`author_score`), or its type is one this version does not know
     /// (`unknown_type`: a newer peer's, so never an offence).
     pub messages_ignored: IntCounterVec,
+    /// `qnode_foreign_peers_total`: peers dropped on connection because they are on
+    /// another network (or speak an incompatible version): a bootstrap list pointing at
+    /// the wrong network shows here.
+    pub foreign_peers: IntCounter,
     /// `qnode_sync_target_frame`: the highest head a sync target claimed (0 when none).
     pub sync_target: IntGauge,
     /// `qnode_store_bytes`: the store file's size.
@@ -138,6 +142,10 @@ impl Metrics {
                 "qnode_messages_ignored_total",
                 "Gossip messages ignored by reason (author_score, unknown_type)",
                 &["reason"],
+            )?,
+            foreign_peers: counter(
+                "qnode_foreign_peers_total",
+                "Peers dropped because they are on another network (or an incompatible version)",
             )?,
             sync_target: gauge(
                 "qnode_sync_target_frame",

@@ -305,6 +305,7 @@ impl Driver {
         }
         self.swarm.behaviour_mut().kad.remove_peer(&peer);
         let _ = self.swarm.disconnect_peer_id(peer);
+        self.emit(Event::Foreign(peer));
     }
 
     fn gossip(

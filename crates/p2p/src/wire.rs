@@ -165,6 +165,9 @@ pub enum Event {
     Connected(PeerId),
     /// The last connection to a peer reported `Connected` closed.
     Disconnected(PeerId),
+    /// A peer showed (by identify) that it is on another network or speaks an incompatible
+    /// version; it was disconnected (and, if it was a bootstrap peer, is not dialled again).
+    Foreign(PeerId),
 }
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, NetworkError>>;

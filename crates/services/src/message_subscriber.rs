@@ -35,6 +35,8 @@ pub async fn run(
                 tracing::info!(%peer, "peer disconnected");
                 ctx.peers.update(peer, |info| info.connected = false);
             }
+            // The network logged it and dropped the peer; it never joined our peer table.
+            Event::Foreign(_) => ctx.metrics.foreign_peers.inc(),
             Event::Gossip(message) => {
                 let verdict = route(&ctx, message.clone(), &frames, &reports).await;
                 if let Some(verdict) = verdict {

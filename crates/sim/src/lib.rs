@@ -9,5 +9,7 @@
 pub mod forger;
 pub mod heads;
 pub mod network;
+pub mod node;
 pub mod pace;
 pub mod run;
+pub mod wait;

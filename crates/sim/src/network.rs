@@ -2,21 +2,22 @@
 //! one shared KZG setup, a data worker each (served in this process) and a bounded number
 //! of bootstrap peers picked from the nodes started before it.
 
+use crate::node::SimNode;
 use crate::pace::Pace;
 use anyhow::{Context, Result};
 use qnode_node::{ContextObserver, NodeConfig, Process};
 use qnode_options::{ByteSize, Endpoint, Hex, Settings};
-use qnode_p2p::{KeyType, PeerId};
+use qnode_p2p::PeerId;
 use qnode_protocol::frame;
 use qnode_prover::{kzg_setup, self_test};
 use qnode_services::context::ServiceContext;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use std::net::SocketAddr;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// Every difficulty divided by this: cheap proofs, as on a devnet.
@@ -26,12 +27,11 @@ const SETUP_POWERS: usize = 128;
 /// Every simulated node's genesis seed (before the network byte).
 const SIM_SEED: &[u8] = b"qnode sim";
 const SHARED_SETUP: &str = "shared-setup";
-/// Node I's worker listens on the base port + this + I; so at most this many nodes.
+/// The most nodes a simulation holds (each takes a worker, a store and ~40 descriptors).
 pub const MAX_NODES: usize = 1000;
 /// The gossip mesh alone may keep [`qnode_p2p::MESH_PEERS_MAX`] peers, and trimming spares
 /// them and the bootstrap peers, so a smaller peer target could not hold.
 const MIN_PEER_TARGET: usize = qnode_p2p::MESH_PEERS_MAX + 4;
-const WORKER_PORT_OFFSET: usize = MAX_NODES;
 /// Node 0's self-test at devnet difficulty takes a few seconds.
 const SELF_TEST_WAIT: Duration = Duration::from_secs(120);
 
@@ -40,9 +40,6 @@ const SELF_TEST_WAIT: Duration = Duration::from_secs(120);
 pub struct Plan {
     /// Node I lives in `dir/node-I`.
     pub dir: PathBuf,
-    /// Node I listens on 127.0.0.1:(base_port + I) and its worker on
-    /// 127.0.0.1:(base_port + [`MAX_NODES`] + I).
-    pub base_port: u16,
     /// Each node bootstraps to at most this many of the nodes started before it, and
     /// dials the peers it discovers up to twice this many.
     pub degree: usize,
@@ -52,27 +49,29 @@ pub struct Plan {
     pub frame_interval: Duration,
     /// How fast the nodes may go so that all fit on this machine.
     pub pace: Pace,
+    /// Changes each node's options before they are resolved.
+    pub tweak: Tweak,
 }
 
-/// A node running in this process.
-pub struct SimNode {
-    /// Its peer id.
-    pub peer_id: PeerId,
-    /// Its directory (key, store, setup).
-    pub dir: PathBuf,
-    context: Arc<OnceLock<Arc<ServiceContext>>>,
-    task: JoinHandle<Result<(), qnode_node::NodeError>>,
-}
+/// A change to node I's options (a test's network id, an extra bootstrap peer, HTTP on),
+/// made before they are resolved.
+#[derive(Clone, Default)]
+pub struct Tweak(pub Option<Arc<dyn Fn(usize, &mut Settings) + Send + Sync>>);
 
-impl SimNode {
-    /// Its services, once its network is up.
-    pub fn context(&self) -> Option<Arc<ServiceContext>> {
-        self.context.get().cloned()
+impl Tweak {
+    /// `change` applied to every node's options.
+    pub fn new(change: impl Fn(usize, &mut Settings) + Send + Sync + 'static) -> Tweak {
+        Tweak(Some(Arc::new(change)))
     }
+}
 
-    /// Whether its `run` has returned (a failure or a stop).
-    pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+impl std::fmt::Debug for Tweak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Tweak(..)"
+        } else {
+            "Tweak(none)"
+        })
     }
 }
 
@@ -82,7 +81,6 @@ pub struct SimNetwork {
     pub nodes: Vec<SimNode>,
     plan: Plan,
     topology: Topology,
-    stop: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -100,12 +98,11 @@ impl SimNetwork {
             nodes: Vec::with_capacity(peers),
             plan: plan.clone(),
             topology: Topology::new(plan.seed),
-            stop: watch::channel(false).0,
             workers: Vec::with_capacity(peers),
         };
         let stagger = Duration::from_millis(plan.pace.min_increment_ms) / peers.max(1) as u32;
         for i in 0..peers {
-            network.add_node()?;
+            network.add_node().await?;
             if i == 0 {
                 network.first_self_test().await?;
             }
@@ -114,9 +111,9 @@ impl SimNetwork {
         Ok(network)
     }
 
-    /// Starts one more node, bootstrapped like the others to earlier ones; its index.
-    /// Node I listens on base + I, its worker on base + [`MAX_NODES`] + I.
-    pub fn add_node(&mut self) -> Result<usize> {
+    /// Starts one more node, bootstrapped like the others to earlier ones; its index. The
+    /// node and its worker listen on ports the OS picks.
+    pub async fn add_node(&mut self) -> Result<usize> {
         let (plan, i) = (&self.plan, self.nodes.len());
         anyhow::ensure!(
             i < MAX_NODES,
@@ -131,24 +128,17 @@ impl SimNetwork {
             std::fs::copy(&report, dir.join(self_test::REPORT_FILE))
                 .with_context(|| format!("copying {}", report.display()))?;
         }
-        let key = qnode_identity::load_or_create_identity(&dir, KeyType::Ed448)?;
-        let worker = plan.port(WORKER_PORT_OFFSET + i)?;
+        let worker = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .context("a port for a simulated worker")?;
+        let worker_port = worker.local_addr()?.port();
         self.workers.push(tokio::spawn(serve_worker(worker)));
-        let bootstrap = self
-            .topology
-            .pick(i, plan.degree)
-            .into_iter()
-            .map(|j| plan.address(j, &self.nodes[j].peer_id))
-            .collect::<Result<Vec<_>>>()?;
-        let context = Arc::new(OnceLock::new());
-        let config = plan.node_config(i, dir.clone(), worker, bootstrap, &context)?;
-        let task = tokio::spawn(qnode_node::run(config, self.stop.subscribe()));
-        self.nodes.push(SimNode {
-            peer_id: key.peer_id(),
-            dir,
-            context,
-            task,
-        });
+        let mut bootstrap = Vec::new();
+        for j in self.topology.pick(i, self.plan.degree) {
+            bootstrap.push(self.nodes[j].address().await?);
+        }
+        let node = SimNode::start(&self.plan, i, dir, worker_port, bootstrap)?;
+        self.nodes.push(node);
         Ok(i)
     }
 
@@ -179,31 +169,37 @@ impl SimNetwork {
             anyhow::ensure!(!node.is_finished(), "{} stopped", node.dir.display());
         }
         for (i, worker) in self.workers.iter().enumerate() {
-            anyhow::ensure!(
-                !worker.is_finished(),
-                "the worker of node {i} stopped (is port {} taken?)",
-                self.plan.port(WORKER_PORT_OFFSET + i)?
-            );
+            anyhow::ensure!(!worker.is_finished(), "the worker of node {i} stopped");
         }
         Ok(())
     }
 
     /// The address other peers (forgers too) reach node `i` at.
-    pub fn address(&self, i: usize) -> Result<qnode_p2p::Multiaddr> {
-        self.plan.address(i, &self.nodes[i].peer_id)
+    pub async fn address(&self, i: usize) -> Result<qnode_p2p::Multiaddr> {
+        self.nodes
+            .get(i)
+            .context("no such simulated node")?
+            .address()
+            .await
+    }
+
+    /// Starts node `i` again after [`SimNode::stop`]: the same key, store and bootstrap
+    /// peers, on a new port.
+    pub fn restart(&mut self, i: usize) -> Result<()> {
+        let node = self.nodes.get_mut(i).context("no such simulated node")?;
+        node.restart(&self.plan)
     }
 
     /// Stops every node and worker; the first node error, if any.
-    pub async fn stop(self) -> Result<()> {
-        let _ = self.stop.send(true);
+    pub async fn stop(mut self) -> Result<()> {
+        for node in &self.nodes {
+            node.signal_stop();
+        }
         let mut first_error = None;
-        for node in self.nodes {
-            let outcome = match node.task.await {
-                Ok(Ok(())) => continue,
-                Ok(Err(e)) => anyhow::anyhow!("{}: {e}", node.dir.display()),
-                Err(e) => anyhow::anyhow!("{}: {e}", node.dir.display()),
-            };
-            first_error.get_or_insert(outcome);
+        for node in &mut self.nodes {
+            if let Err(e) = node.stop().await {
+                first_error.get_or_insert(e);
+            }
         }
         self.workers.iter().for_each(JoinHandle::abort);
         first_error.map_or(Ok(()), Err)
@@ -219,30 +215,18 @@ impl Plan {
         (2 * self.degree).max(MIN_PEER_TARGET)
     }
 
-    fn port(&self, offset: usize) -> Result<u16> {
-        u16::try_from(usize::from(self.base_port) + offset)
-            .context("the plan's ports run past 65535: lower --base-port or --peers")
-    }
-
-    fn address(&self, i: usize, peer: &PeerId) -> Result<qnode_p2p::Multiaddr> {
-        let port = self.port(i)?;
-        format!("/ip4/127.0.0.1/tcp/{port}/p2p/{peer}")
-            .parse()
-            .context("a bootstrap address")
-    }
-
-    fn node_config(
+    pub(crate) fn node_config(
         &self,
-        i: usize,
+        index: usize,
         dir: PathBuf,
         worker: u16,
         bootstrap: Vec<qnode_p2p::Multiaddr>,
         context: &Arc<OnceLock<Arc<ServiceContext>>>,
     ) -> Result<NodeConfig> {
         let slot = context.clone();
-        let listen = format!("/ip4/127.0.0.1/tcp/{}", self.port(i)?);
+        let listen = "/ip4/127.0.0.1/tcp/0";
         // A devnet node's options, as an operator would give them to `qnode run`.
-        let settings = Settings {
+        let mut settings = Settings {
             devnet: Some(true),
             worker_addr: vec![format!("http://127.0.0.1:{worker}")],
             worker_timeout_secs: Some(30),
@@ -262,6 +246,9 @@ impl Plan {
             report_window_secs: Some(self.pace.report_window_secs),
             ..Settings::default()
         };
+        if let Some(tweak) = &self.tweak.0 {
+            tweak(index, &mut settings);
+        }
         let resolved = settings.resolve()?;
         let mut config = NodeConfig::from_options(&resolved, dir, Process::default());
         // What only a process of many nodes has: a bounded degree, and a watcher.
@@ -279,14 +266,13 @@ pub fn master_difficulty() -> u32 {
     (frame::DEFAULT_DIFFICULTY / DIFFICULTY_DIVISOR).max(1)
 }
 
-async fn serve_worker(port: u16) {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+async fn serve_worker(listener: TcpListener) {
     let prover = qnode_worker::ChallengeProver {
         core: 0,
         difficulty_divisor: DIFFICULTY_DIVISOR,
     };
-    if let Err(e) = qnode_worker::serve(addr, prover, None).await {
-        tracing::error!(%addr, "simulated worker: {e}");
+    if let Err(e) = qnode_worker::serve_on(listener, prover, None).await {
+        tracing::error!("simulated worker: {e}");
     }
 }
 

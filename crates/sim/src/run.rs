@@ -128,7 +128,7 @@ pub async fn simulate(settings: &Settings) -> Result<Report> {
             .unwrap_or(0);
         head.store(highest, Ordering::Relaxed);
         if late.is_none() && started.elapsed() >= half {
-            let node = network.add_node()?;
+            let node = network.add_node().await?;
             late = Some(LateJoin {
                 node,
                 target: highest,
@@ -258,9 +258,10 @@ async fn start_forgers(
     count: usize,
     tasks: &Services,
 ) -> Result<Vec<Network>> {
-    let everyone = (0..network.nodes.len())
-        .map(|i| network.address(i))
-        .collect::<Result<Vec<_>>>()?;
+    let mut everyone = Vec::with_capacity(network.nodes.len());
+    for node in &network.nodes {
+        everyone.push(node.address().await?);
+    }
     let mut forgers = Vec::with_capacity(count);
     for _ in 0..count {
         forgers.push(

@@ -3,12 +3,10 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_sim::heads::HeadLog;
-use qnode_sim::network::{Plan, SimNetwork};
+use qnode_sim::network::{Plan, SimNetwork, Tweak};
 use qnode_sim::pace::Pace;
 use std::time::{Duration, Instant};
 
-/// Outside Linux's ephemeral range and clear of the other tests' ports.
-const BASE_PORT: u16 = 31_000;
 const PEERS: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,11 +14,11 @@ async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
     let dir = tempfile::tempdir().unwrap();
     let plan = Plan {
         dir: dir.path().to_path_buf(),
-        base_port: BASE_PORT,
         degree: 2,
         seed: 1,
         frame_interval: Duration::from_secs(1),
         pace: Pace::for_simulation(PEERS, 2),
+        tweak: Tweak::default(),
     };
     let network = SimNetwork::start(&plan, PEERS).await.unwrap();
     let started = Instant::now();

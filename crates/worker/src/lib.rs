@@ -39,6 +39,9 @@ pub enum WorkerError {
         /// The base port.
         base_port: u16,
     },
+    /// The listener's own address could not be read.
+    #[error("cannot read the worker's listening address: {0}")]
+    Address(std::io::Error),
     /// The gRPC server failed.
     #[error("worker server: {0}")]
     Serve(#[source] tonic::transport::Error),
@@ -118,6 +121,17 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| WorkerError::Bind { addr, source })?;
+    serve_on(listener, prover, parent).await
+}
+
+/// Serves `prover` on `listener` (bound by the caller: a simulation binds port 0 and
+/// learns the port first) until `parent` (if given) exits.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    prover: ChallengeProver,
+    parent: Option<u32>,
+) -> Result<(), WorkerError> {
+    let addr = listener.local_addr().map_err(WorkerError::Address)?;
     tracing::info!(
         %addr,
         core = prover.core,

@@ -6,7 +6,7 @@ use crate::logging;
 use anyhow::{Context, Result};
 use clap::Args;
 use qnode_options::LogFormat;
-use qnode_sim::network::{Plan, MAX_NODES};
+use qnode_sim::network::{Plan, Tweak, MAX_NODES};
 use qnode_sim::pace::Pace;
 use qnode_sim::run::{simulate, Settings};
 use std::path::PathBuf;
@@ -30,10 +30,6 @@ pub struct SimArgs {
     /// Each node bootstraps to at most this many earlier nodes.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     degree: u16,
-    /// Node I listens on 127.0.0.1:(base + I) and its worker on base + 1000 + I: the
-    /// default keeps both above Linux's ephemeral port range (32768–60999).
-    #[arg(long, default_value_t = 61_000)]
-    base_port: u16,
     /// Where the nodes' directories go (a fresh temporary directory, removed after, if
     /// not given).
     #[arg(long)]
@@ -61,11 +57,11 @@ impl SimArgs {
             seconds: self.seconds,
             plan: Plan {
                 dir,
-                base_port: self.base_port,
                 degree: usize::from(self.degree),
                 seed: self.seed,
                 frame_interval: Duration::from_secs(2),
                 pace: Pace::for_simulation(usize::from(self.peers), cores),
+                tweak: Tweak::default(),
             },
         };
         let runtime = runtime()?;

@@ -1,0 +1,117 @@
+//! Two networks whose nodes dial each other share nothing: each agrees on its own clock and
+//! verifies its own peers, every node meets the other network's node 0 and drops it, and no
+//! node counts an offence.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use qnode_operator::status::CounterValues;
+use qnode_sim::network::{Plan, SimNetwork, Tweak};
+use qnode_sim::pace::Pace;
+use qnode_sim::wait;
+use std::path::Path;
+use std::time::Duration;
+
+const NODES: usize = 2;
+
+fn plan(dir: &Path, network: u8) -> Plan {
+    Plan {
+        dir: dir.join(format!("network-{network}")),
+        degree: 2,
+        seed: u64::from(network),
+        frame_interval: Duration::from_secs(1),
+        pace: Pace::for_simulation(2 * NODES, 2),
+        tweak: Tweak::new(move |_, options| options.network = Some(network)),
+    }
+}
+
+/// The facts the test judges a node by.
+struct Seen {
+    head: u64,
+    output: Vec<u8>,
+    peers: Vec<qnode_p2p::PeerId>,
+    honest: bool,
+    verified_a_peer: bool,
+    met_a_stranger: bool,
+    counters: CounterValues,
+}
+
+async fn seen(network: &SimNetwork, i: usize) -> Option<Seen> {
+    let ctx = network.nodes[i].context()?;
+    let (head, output) = {
+        let reel = ctx.reel.lock().await;
+        (reel.head().frame_number, reel.head().output.clone())
+    };
+    let peers = ctx.peers.sorted_by_bandwidth();
+    Some(Seen {
+        head,
+        output,
+        honest: peers.iter().all(|p| p.score == 0),
+        verified_a_peer: peers.iter().any(|p| p.reports_verified > 0),
+        peers: peers.iter().map(|p| p.peer_id).collect(),
+        met_a_stranger: ctx.metrics.foreign_peers.get() > 0,
+        counters: CounterValues::of(&ctx.metrics),
+    })
+}
+
+/// Every node of `network`, once its nodes agree past frame 3, have verified each other and
+/// have met a node of the other network.
+async fn settled(network: &SimNetwork) -> Option<Vec<Seen>> {
+    let mut all = Vec::new();
+    for i in 0..NODES {
+        let s = seen(network, i).await?;
+        (s.head >= 3 && s.verified_a_peer && s.met_a_stranger).then_some(())?;
+        all.push(s);
+    }
+    Some(all)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_networks_whose_nodes_dial_each_other_share_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let plans = [plan(dir.path(), 10), plan(dir.path(), 11)];
+    let mut networks = Vec::new();
+    for plan in &plans {
+        networks.push(SimNetwork::start(plan, NODES).await.unwrap());
+    }
+    // Every node dials the other network's node 0, as if bootstrapped to it.
+    for (k, network) in networks.iter().enumerate() {
+        let stranger = networks[1 - k].address(0).await.unwrap();
+        for node in &network.nodes {
+            let ctx = wait::until("a node's network", plans[k].windows(10), || async {
+                node.context()
+            })
+            .await
+            .unwrap();
+            ctx.network.dial(stranger.clone()).await.unwrap();
+        }
+    }
+    let mut settled_networks = Vec::new();
+    for (k, network) in networks.iter().enumerate() {
+        let what = format!("network {k} agreed, verified and having met the other");
+        let all = wait::until(&what, plans[k].windows(20), || settled(network))
+            .await
+            .unwrap();
+        settled_networks.push(all);
+    }
+    for (k, network) in networks.iter().enumerate() {
+        let other_head = &settled_networks[1 - k][0].output;
+        for (i, s) in settled_networks[k].iter().enumerate() {
+            let fellows: Vec<_> = (0..NODES)
+                .filter(|&j| j != i)
+                .map(|j| network.nodes[j].peer_id)
+                .collect();
+            assert_eq!(s.peers, fellows, "network {k} node {i}: only its fellow");
+            assert!(s.honest, "network {k} node {i} penalised a peer");
+            let c = &s.counters;
+            assert_eq!(
+                (c.frames_rejected, c.reports_rejected, c.messages_ignored),
+                (0, 0, 0),
+                "network {k} node {i}: {c:?}"
+            );
+            assert_ne!(&s.output, other_head, "the networks share a chain");
+        }
+    }
+    for network in networks {
+        network.stop().await.unwrap();
+    }
+}
