@@ -9,16 +9,11 @@
 
 mod common;
 
-use qnode_sim::forger;
-use qnode_tasks::Services;
-
 use common::http::{sample, scrape, value};
 use common::{exclusive, fixed_pace, lines_of, processes_mentioning, signal, wait_for};
 use qnode_operator::status::{self, Status};
-use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
-use qnode_protocol::pb::node::{GetPeerInfoRequest, PeerInfo};
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -126,74 +121,6 @@ impl Drop for Devnet {
         signal("TERM", self.child.id());
         let _ = self.child.wait();
     }
-}
-
-/// One `qnode run` process joining a network.
-struct Node {
-    child: Child,
-}
-
-impl Node {
-    fn start(dir: &Path, port: u16, worker_port: u16, bootstrap: &str, frame_ms: u64) -> Node {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("node.log"))
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_qnode"))
-            .args(["run", "--devnet", "--workers", "1"])
-            .arg("--config-dir")
-            .arg(dir)
-            .args(["--worker-base-port", &worker_port.to_string()])
-            .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{port}")])
-            .args(["--bootstrap", bootstrap])
-            .args(["--frame-interval-ms", &frame_ms.to_string()])
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Node { child }
-    }
-
-    fn stop(mut self) {
-        signal("TERM", self.child.id());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "node did not stop after SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A new node directory with the devnet's shared setup (so it does not make its own).
-fn joining_dir(devnet: &Devnet, name: &str) -> PathBuf {
-    let dir = devnet.dir.path().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["kzg-setup.pot", "kzg-setup.pot.verified"] {
-        std::fs::copy(
-            devnet.dir.path().join("shared-setup").join(file),
-            dir.join(file),
-        )
-        .unwrap();
-    }
-    dir
-}
-
-fn bootstrap_of(status: &Status) -> String {
-    status
-        .listen
-        .iter()
-        .find(|a| a.contains("/tcp/"))
-        .unwrap()
-        .clone()
 }
 
 fn peer<'a>(status: &'a Status, id: &str) -> Option<&'a status::PeerStatus> {

@@ -89,6 +89,18 @@ fn register<M: prometheus::core::Collector + Clone + 'static>(registry: &Registr
     metric
 }
 
+/// `qnode_increment_seconds{part}`, with buckets from 5 ms to a minute.
+fn increment_seconds() -> Result<HistogramVec, prometheus::Error> {
+    let opts = HistogramOpts::new(
+        "qnode_increment_seconds",
+        "Time per increment by part (workers, critical_path, open, store)",
+    )
+    .buckets(vec![
+        0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    ]);
+    HistogramVec::new(opts, &["part"])
+}
+
 impl Metrics {
     /// A fresh registry with every metric at zero.
     pub fn new() -> Result<Metrics, prometheus::Error> {
@@ -108,17 +120,7 @@ impl Metrics {
                 &["source", "outcome"],
             )?,
             increments: counter("qnode_increments_total", "Proof-loop increments proved")?,
-            increment_seconds: register(
-                &registry,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "qnode_increment_seconds",
-                        "Time per increment by part (workers, critical_path, open, store)",
-                    )
-                    .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
-                    &["part"],
-                )?,
-            ),
+            increment_seconds: register(&registry, increment_seconds()?),
             worker_restarts: gauge("qnode_worker_restarts", "Data worker restarts since start")?,
             peers: gauge("qnode_peers", "Connected peers")?,
             peer_score: register(

@@ -7,7 +7,6 @@ use crate::pace::Pace;
 use anyhow::{Context, Result};
 use qnode_node::{ContextObserver, NodeConfig, Process};
 use qnode_options::{ByteSize, Endpoint, Hex, Settings};
-use qnode_p2p::PeerId;
 use qnode_protocol::frame;
 use qnode_prover::{kzg_setup, self_test};
 use qnode_services::context::ServiceContext;
@@ -56,7 +55,10 @@ pub struct Plan {
 /// A change to node I's options (a test's network id, an extra bootstrap peer, HTTP on),
 /// made before they are resolved.
 #[derive(Clone, Default)]
-pub struct Tweak(pub Option<Arc<dyn Fn(usize, &mut Settings) + Send + Sync>>);
+pub struct Tweak(pub Option<Arc<TweakFn>>);
+
+/// What a [`Tweak`] runs: node I's index and its options.
+pub type TweakFn = dyn Fn(usize, &mut Settings) + Send + Sync;
 
 impl Tweak {
     /// `change` applied to every node's options.

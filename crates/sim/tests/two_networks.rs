@@ -41,7 +41,9 @@ async fn seen(network: &SimNetwork, i: usize) -> Option<Seen> {
         let reel = ctx.reel.lock().await;
         (reel.head().frame_number, reel.head().output.clone())
     };
-    let peers = ctx.peers.sorted_by_bandwidth();
+    // The table holds the node's own entry too (its manifest); the status leaves it out.
+    let mut peers = ctx.peers.sorted_by_bandwidth();
+    peers.retain(|p| p.peer_id != ctx.own);
     Some(Seen {
         head,
         output,
