@@ -11,5 +11,6 @@ pub mod heads;
 pub mod network;
 pub mod node;
 pub mod pace;
+pub mod plan;
 pub mod run;
 pub mod wait;

@@ -1,7 +1,7 @@
 //! One simulated node: `qnode_node::run` on its own directory, watched through its service
 //! context, stopped and started again on its own.
 
-use crate::network::Plan;
+use crate::plan::Plan;
 use anyhow::{Context, Result};
 use qnode_node::NodeError;
 use qnode_p2p::multiaddr::Protocol;

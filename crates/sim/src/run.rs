@@ -3,7 +3,8 @@
 
 use crate::forger;
 use crate::heads::{HeadLog, Propagation};
-use crate::network::{self, Plan, SimNetwork};
+use crate::network::SimNetwork;
+use crate::plan::{self, Plan};
 use anyhow::{Context, Result};
 use qnode_p2p::{KeyType, Network, NodeKey, PeerId};
 use qnode_services::bandwidth_test::Outcome;
@@ -279,7 +280,7 @@ async fn forge(forgers: Vec<Network>, head: Arc<AtomicU64>) {
         for network in &forgers {
             if let (Ok(report), Ok(frame)) = (
                 forger::report(520, head),
-                forger::frame(head + 1, network::master_difficulty()),
+                forger::frame(head + 1, plan::master_difficulty()),
             ) {
                 forger::publish(network, [report, frame]).await;
             }

@@ -1,7 +1,7 @@
 //! Waiting on simulated nodes: poll what their service contexts say until it holds, with a
 //! bound counted in the network's own pace (report windows), not in guessed seconds.
 
-use crate::network::Plan;
+use crate::plan::Plan;
 use anyhow::Result;
 use std::future::Future;
 use std::time::Duration;

@@ -5,8 +5,9 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_prover::self_test::REPORT_FILE;
-use qnode_sim::network::{Plan, SimNetwork, Tweak};
+use qnode_sim::network::SimNetwork;
 use qnode_sim::pace::Pace;
+use qnode_sim::plan::{Plan, Tweak};
 use qnode_sim::wait;
 use std::path::Path;
 use std::time::{Duration, Instant};

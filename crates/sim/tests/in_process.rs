@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use qnode_sim::heads::HeadLog;
-use qnode_sim::network::{Plan, SimNetwork, Tweak};
+use qnode_sim::network::SimNetwork;
 use qnode_sim::pace::Pace;
+use qnode_sim::plan::{Plan, Tweak};
 use std::time::{Duration, Instant};
 
 const PEERS: usize = 3;

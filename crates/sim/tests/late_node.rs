@@ -5,8 +5,9 @@
 
 use qnode_operator::status::CounterValues;
 use qnode_services::context::ServiceContext;
-use qnode_sim::network::{Plan, SimNetwork, Tweak};
+use qnode_sim::network::SimNetwork;
 use qnode_sim::pace::Pace;
+use qnode_sim::plan::{Plan, Tweak};
 use qnode_sim::wait;
 use std::sync::Arc;
 use std::time::Duration;

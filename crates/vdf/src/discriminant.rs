@@ -12,7 +12,7 @@
 //! that one, a verifier checks its proof under it on another core.
 
 use crate::fermat::FermatBase2;
-use crate::sieve::mark_small_factors;
+use crate::sieve::{mark_small_factors, search_threads, M};
 use qnode_memo::{recent, Memo};
 use rug::integer::{IsPrime, Order};
 use rug::{Assign, Integer};
@@ -22,7 +22,6 @@ use std::sync::OnceLock;
 
 /// Bits of |d|.
 pub const DISCRIMINANT_BITS: u32 = 2048;
-pub(crate) const M: u32 = 8 * 3 * 5 * 7 * 11 * 13;
 const WINDOW: usize = 1 << 16;
 
 /// The negative prime discriminant for `seed`.
@@ -122,11 +121,6 @@ fn first_fermat_survivor(n: &Integer, offsets: &[usize]) -> Option<usize> {
         search();
     });
     Some(found.into_inner()).filter(|&k| k < offsets.len())
-}
-
-/// Threads for the sieve and the search: every core, since a verification waits on them.
-pub(crate) fn search_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |t| t.get())
 }
 
 /// Memoised [`create_discriminant`]: verification recomputes the discriminant of the same

@@ -7,10 +7,17 @@
 //! quarter-size number by multiplications with a stored reciprocal instead of divisions,
 //! and the groups are split over every core (docs/performance.md has the timings).
 
-use crate::discriminant::{search_threads, M};
 use rug::integer::Order;
 use rug::{Assign, Integer};
 use std::sync::OnceLock;
+
+/// The candidates' step: n + M·i is never divisible by 2, 3, 5, 7, 11 or 13.
+pub(crate) const M: u32 = 8 * 3 * 5 * 7 * 11 * 13;
+
+/// Threads for the sieve and the search: every core, since a verification waits on them.
+pub(crate) fn search_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}
 
 const PRIME_LIMIT: u32 = 1 << 20;
 const GROUP_PRODUCT_BITS: u32 = 512;
