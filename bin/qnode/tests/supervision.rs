@@ -17,7 +17,8 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 /// Tasks whose failure stops the node (see `qnode_tasks`).
-const STOPPING: [&str; 8] = [
+const STOPPING: [&str; 9] = [
+    "swarm",
     "message_subscriber",
     "frame_validator",
     "challenge_proof_verifier",

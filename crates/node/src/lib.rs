@@ -25,7 +25,7 @@ pub use error::NodeError;
 
 use qnode_services::data_workers::Supervisor;
 use qnode_store::Store;
-use qnode_tasks::Services;
+use qnode_tasks::{Cause, Services};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -43,9 +43,14 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
     let running = match start(&config, &services).await {
         Ok(running) => running,
         Err(e) => {
-            // A later stage failed: what the earlier ones started stops with it.
-            let _ = services.finish().await;
-            return Err(e);
+            // A later stage failed: what the earlier ones started stops with it. A task
+            // that panicked or failed meanwhile (the swarm, say) is the cause, the stage's
+            // error only its consequence ("the network task has stopped"), so the task is
+            // named; one that merely returned did so because the stage gave up.
+            return Err(match services.finish().await {
+                Err(failure) if !matches!(failure.cause, Cause::Returned) => failure.into(),
+                _ => e,
+            });
         }
     };
     services.stopped().await;
