@@ -6,7 +6,6 @@
 use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
 use crate::identify;
 use crate::rate_limit::RateLimiter;
-use crate::redial::Redial;
 use crate::wire::{
     bitmask_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
     GossipMessage, NetworkConfig, NetworkError, Reply, Verdict,
@@ -22,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// How often the peer count is looked at: bootstrap redials (see [`Redial`]), walks, trims.
+/// How often absent bootstrap peers are redialled.
 const MAINTAIN_EVERY: Duration = Duration::from_secs(3);
 /// How often a node short of peers walks the DHT for more, as the original looks for
 /// peers every 5 minutes while it has fewer than 16. Each walk connects to dozens of
@@ -45,8 +44,6 @@ pub(crate) struct Driver {
     identified: HashSet<PeerId>,
     /// When we last walked the DHT for peers.
     last_walk: Option<Instant>,
-    /// When each absent bootstrap peer is dialled again.
-    redial: Redial,
 }
 
 impl Driver {
@@ -76,7 +73,6 @@ impl Driver {
             connections: HashMap::new(),
             identified: HashSet::new(),
             last_walk: None,
-            redial: Redial::default(),
         }
     }
 
@@ -104,8 +100,7 @@ impl Driver {
         let now = Instant::now();
         if self.connections.len() < self.trimmer().target() {
             for (peer, address) in &self.bootstrap {
-                let connected = self.swarm.is_connected(peer);
-                if self.redial.due(*peer, connected, now) {
+                if !self.swarm.is_connected(peer) {
                     // By peer id, so a dial still under way is not doubled: a node that
                     // dials many peers on a busy machine redialled each one every tick
                     // (the simulation's forgers held two to four connections a node).

@@ -28,7 +28,6 @@ pub mod identify;
 mod network;
 pub mod noise;
 mod rate_limit;
-mod redial;
 mod trim;
 mod wire;
 
