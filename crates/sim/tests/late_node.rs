@@ -15,10 +15,6 @@ use std::time::Duration;
 /// The late node's index: it starts after the first two.
 const LATE: usize = 2;
 
-async fn head(ctx: &ServiceContext) -> u64 {
-    ctx.head_number().await
-}
-
 fn context(network: &SimNetwork, i: usize) -> Option<Arc<ServiceContext>> {
     network.nodes[i].context()
 }
@@ -43,7 +39,7 @@ async fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
     let mut network = SimNetwork::start(&plan, LATE).await.unwrap();
     let first = wait::until("the network past frame 25", plan.windows(60), || async {
         let ctx = context(&network, 0)?;
-        (head(&ctx).await >= 25).then_some(ctx)
+        (ctx.head_number().await >= 25).then_some(ctx)
     })
     .await
     .unwrap();
@@ -51,11 +47,11 @@ async fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
     let late = wait::until("the late node at the head", plan.windows(40), || async {
         let own = context(&network, LATE)?;
         let synced = CounterValues::of(&own.metrics).frames_synced;
-        (head(&own).await + 2 >= head(&first).await && synced >= 10).then_some(own)
+        (own.head_number().await + 2 >= first.head_number().await && synced >= 10).then_some(own)
     })
     .await
     .unwrap();
-    assert!(head(&late).await >= 25);
+    assert!(late.head_number().await >= 25);
     let accepted = late.metrics.frames.with_label_values(&["sync", "accepted"]);
     assert!(accepted.get() >= 10, "{}", accepted.get());
     let late_id = network.nodes[LATE].peer_id;
@@ -68,7 +64,7 @@ async fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
     })
     .await
     .unwrap();
-    let gone_at = head(&first).await;
+    let gone_at = first.head_number().await;
     network.restart(LATE).unwrap();
     wait::until("the returning node picked up", plan.windows(30), || async {
         let known = first.peers.get(&late_id)?;
@@ -80,7 +76,7 @@ async fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
         let own = context(&network, LATE)?;
         let connected = own.peers.sorted_by_bandwidth();
         let both = connected.iter().filter(|p| p.connected).count() == 2;
-        (head(&own).await > gone_at + 10 && both).then_some(())
+        (own.head_number().await > gone_at + 10 && both).then_some(())
     })
     .await
     .unwrap();
