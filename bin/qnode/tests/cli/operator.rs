@@ -2,12 +2,8 @@
 //! worker is gone and back when one returns), `/metrics` parsed as Prometheus text,
 //! `/api/status`, `qnode status`, and the dashboard rendered by a real headless browser.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::http::{get, sample, scrape};
-use common::{fixed_pace, quiet, wait_for, Process};
+use crate::common::http::{get, sample, scrape};
+use crate::common::{fixed_pace, quiet, wait_for, Process};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -89,16 +85,16 @@ fn metrics_health_and_status_of_a_running_node() {
     let status: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(status["workers"], 1);
 
-    let out = common::qnode(&["status", "--config-dir", dir.path().to_str().unwrap()]);
+    let out = crate::common::qnode(&["status", "--config-dir", dir.path().to_str().unwrap()]);
     assert!(out.status.success());
-    let screen = common::text(&out.stdout);
+    let screen = crate::common::text(&out.stdout);
     assert!(screen.contains("state      running, ready"), "{screen}");
     assert!(screen.contains("workers    1 (0 restarts)"), "{screen}");
     assert!(screen.contains("problems   none"), "{screen}");
     // A devnet warns that it divides difficulties; the latest warning is shown.
     assert!(screen.contains("logged     WARN"), "{screen}");
-    let peer_id = common::qnode(&["peer-id", "--config-dir", dir.path().to_str().unwrap()]);
-    let peer_id = common::text(&peer_id.stdout);
+    let peer_id = crate::common::qnode(&["peer-id", "--config-dir", dir.path().to_str().unwrap()]);
+    let peer_id = crate::common::text(&peer_id.stdout);
     assert!(
         screen.contains(&format!("node       {}", peer_id.trim())),
         "{screen}"
@@ -202,10 +198,10 @@ fn the_dashboard_shows_the_real_head_and_peer_count_in_a_browser() {
     // Node 1 killed: node 0's page flags the peer as disconnected.
     let node1 = dir.path().join("node-1");
     // Only node 1's `qnode run` names its directory (its worker does not).
-    let pids = common::processes_mentioning(&node1.display().to_string());
+    let pids = crate::common::processes_mentioning(&node1.display().to_string());
     assert!(!pids.is_empty(), "node 1 is running");
     for pid in pids {
-        common::signal("KILL", pid);
+        crate::common::signal("KILL", pid);
     }
     wait_for(Duration::from_secs(30), "node 1 seen gone", || {
         qnode_operator::status::read(&node0).filter(|s| s.peers.iter().all(|p| !p.info.connected))
@@ -269,7 +265,7 @@ fn rendered(http: u16) -> String {
         .arg(format!("http://127.0.0.1:{http}/"))
         .output()
         .expect("chromium runs (apt-get install chromium)");
-    common::text(&out.stdout)
+    crate::common::text(&out.stdout)
 }
 
 /// The head chart has time ticks and its last value labelled; the peer's row has its
@@ -306,9 +302,9 @@ fn the_charts_have_axes_and_the_peer_its_small_charts(dom: &str) {
 /// command, and `--out-dir` writes one page per command.
 #[test]
 fn completions_pass_bash_n_and_man_pages_list_every_command() {
-    let bash = common::qnode(&["completions", "bash"]);
+    let bash = crate::common::qnode(&["completions", "bash"]);
     assert!(bash.status.success());
-    let script = common::text(&bash.stdout);
+    let script = crate::common::text(&bash.stdout);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("qnode.bash");
     std::fs::write(&path, &script).unwrap();
@@ -316,24 +312,26 @@ fn completions_pass_bash_n_and_man_pages_list_every_command() {
     assert!(
         checked.status.success(),
         "{}",
-        common::text(&checked.stderr)
+        crate::common::text(&checked.stderr)
     );
     for word in ["devnet", "completions", "--log-format", "--http-listen"] {
         assert!(script.contains(word), "{word} completed");
     }
-    let zsh = common::text(&common::qnode(&["completions", "zsh"]).stdout);
+    let zsh = crate::common::text(&crate::common::qnode(&["completions", "zsh"]).stdout);
     assert!(zsh.starts_with("#compdef qnode"), "{zsh:.80}");
-    let fish = common::text(&common::qnode(&["completions", "fish"]).stdout);
+    let fish = crate::common::text(&crate::common::qnode(&["completions", "fish"]).stdout);
     assert!(fish.contains("complete -c qnode"), "{fish:.80}");
-    assert!(!common::qnode(&["completions", "tcsh"]).status.success());
+    assert!(!crate::common::qnode(&["completions", "tcsh"])
+        .status
+        .success());
 
-    let man = common::text(&common::qnode(&["man"]).stdout);
+    let man = crate::common::text(&crate::common::qnode(&["man"]).stdout);
     assert!(man.contains(".TH qnode 1"), "{man:.200}");
     assert!(man.contains("qnode\\-run(1)"), "subcommands listed");
     let pages = dir.path().join("man1");
     std::fs::create_dir(&pages).unwrap();
-    let out = common::qnode(&["man", "--out-dir", pages.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let out = crate::common::qnode(&["man", "--out-dir", pages.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", crate::common::text(&out.stderr));
     let run = std::fs::read_to_string(pages.join("qnode-run.1")).unwrap();
     assert!(
         run.contains("log\\-file\\-max\\-size"),

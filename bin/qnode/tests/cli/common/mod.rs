@@ -1,7 +1,5 @@
 //! Helpers shared by the command-line tests: run `qnode` as a real process.
 
-#![allow(dead_code)] // each test binary uses its own subset
-
 pub mod http;
 pub mod node;
 

@@ -2,11 +2,7 @@
 //! mistakes — a misspelt option, a bad value, in the file, a flag or the environment —
 //! refused with a message naming the option, before anything starts.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::{qnode, quiet, text, wait_for};
+use crate::common::{qnode, quiet, text, wait_for};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

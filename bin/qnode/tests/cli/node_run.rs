@@ -2,12 +2,8 @@
 //! chain grows and verifies, survives worker deaths and SIGKILLs of the node, and SIGTERM
 //! stops everything.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::node::{spawn, start};
-use common::signal;
+use crate::common::node::{spawn, start};
+use crate::common::signal;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -325,7 +321,7 @@ fn a_stopped_nodes_store_is_read_without_writes_and_its_key_never_replaced() {
     let node = start(dir.path(), 21_500, 1);
     node.wait_for_increment(4, Duration::from_secs(120));
     node.terminate(Duration::from_secs(5));
-    let peer = common::text(&common::qnode(&["peer-id", "--config-dir", d]).stdout);
+    let peer = crate::common::text(&crate::common::qnode(&["peer-id", "--config-dir", d]).stdout);
     let store = dir.path().join("store.redb");
     let snapshot = || {
         (
@@ -344,11 +340,11 @@ fn a_stopped_nodes_store_is_read_without_writes_and_its_key_never_replaced() {
         &["db", "version"],
     ];
     for args in reads {
-        let out = common::qnode(&[args, &["--config-dir", d]].concat());
+        let out = crate::common::qnode(&[args, &["--config-dir", d]].concat());
         assert!(
             out.status.success(),
             "{args:?}: {}",
-            common::text(&out.stderr)
+            crate::common::text(&out.stderr)
         );
     }
     assert!(!key.exists(), "a read-only command created a key");

@@ -1,10 +1,6 @@
 //! `qnode ceremony …` and `qnode self-test`, run as real processes.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::{qnode, text};
+use crate::common::{qnode, text};
 use std::path::Path;
 
 fn path(p: &Path) -> &str {

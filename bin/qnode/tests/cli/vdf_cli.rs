@@ -1,10 +1,6 @@
 //! The `qnode vdf` command-line contract, run as a real process.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::{qnode, text};
+use crate::common::{qnode, text};
 
 #[test]
 fn solve_prints_the_original_output_as_lowercase_hex() {

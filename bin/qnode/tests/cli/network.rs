@@ -5,12 +5,8 @@
 //! themselves to the machine. Tests run one at a time (each network keeps both cores
 //! busy).
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::http::{sample, scrape, value};
-use common::{exclusive, fixed_pace, lines_of, processes_mentioning, signal, wait_for};
+use crate::common::http::{sample, scrape, value};
+use crate::common::{exclusive, fixed_pace, lines_of, processes_mentioning, signal, wait_for};
 use qnode_operator::status::{self, Status};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -110,7 +106,7 @@ impl Devnet {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        let lines = common::remaining_lines(&self.output, Duration::from_secs(10));
+        let lines = crate::common::remaining_lines(&self.output, Duration::from_secs(10));
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         (code, lines, dir)
     }

@@ -2,12 +2,8 @@
 //! 2 s and leaves a directory that checks clean, and a start refused by one of its checks
 //! writes nothing at all.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::node::{spawn, start};
-use common::{qnode, signal, text};
+use crate::common::node::{spawn, start};
+use crate::common::{qnode, signal, text};
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -176,7 +172,7 @@ fn odd_files_in_the_directory_are_refused_in_words_never_waited_on() {
         );
         let status = node.wait_exit(Duration::from_secs(60));
         let status = status.unwrap_or_else(|| panic!("{name} as a FIFO: the start hangs"));
-        let log = common::remaining_lines(&node.log, Duration::from_secs(10));
+        let log = crate::common::remaining_lines(&node.log, Duration::from_secs(10));
         let log = log.join("\n");
         assert!(!status.success(), "{name} as a FIFO: started");
         assert!(log.contains(name) && log.contains(words), "{name}: {log}");

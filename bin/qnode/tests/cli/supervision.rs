@@ -4,14 +4,9 @@
 //! task; a task restarted with backoff leaves the node running, and readiness, the status
 //! and the dashboard's data name it as down for as long as it is.
 
-#![cfg(debug_assertions)] // release builds have no hook
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::http::get;
-use common::node::{spawn, spawn_with_env, Node};
-use common::{remaining_lines, signal, wait_for};
+use crate::common::http::get;
+use crate::common::node::{spawn, spawn_with_env, Node};
+use crate::common::{remaining_lines, signal, wait_for};
 use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -59,7 +54,7 @@ fn prepared(slot: usize) -> TempDir {
 
 /// A node in a copy of `template` whose task `task` fails each time it starts.
 fn failing(template: &Path, task: &str, slot: usize) -> (TempDir, Node) {
-    let dir = common::copy_of(template);
+    let dir = crate::common::copy_of(template);
     let http = format!("127.0.0.1:{}", port(29100, slot));
     let api = format!("127.0.0.1:{}", port(29300, slot));
     let args = [

@@ -3,12 +3,7 @@
 //! JSON over HTTP, the Grafana dashboard's metric names, then `qnode node-info`,
 //! `qnode peers` and `qnode frames` through it.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-mod operator_tools;
-
-use common::{fixed_pace, listed_frame_numbers, qnode, quiet, text, wait_for};
+use crate::common::{fixed_pace, listed_frame_numbers, qnode, quiet, text, wait_for};
 use qnode_operator::status::{self, Status};
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{
@@ -85,13 +80,13 @@ fn every_node_api_call_against_a_running_devnet() {
         peers_and_network(&mut api, &other).await;
         token_info(&mut api, &node).await;
         manifests_and_own_entry(&mut api, &node, &other).await;
-        operator_tools::reflection::lists_and_describes_node_service(&url).await;
-        operator_tools::reflection::v1alpha_lists_node_service(&url).await;
+        crate::operator_tools::reflection::lists_and_describes_node_service(&url).await;
+        crate::operator_tools::reflection::v1alpha_lists_node_service(&url).await;
     });
     let http = node.http_address.unwrap().port();
-    operator_tools::json_api::answers_like_the_grpc_service(http, &node);
-    operator_tools::json_api::refuses_bad_input_with_json_4xx(http);
-    operator_tools::grafana::dashboard_queries_only_exported_metrics(http);
+    crate::operator_tools::json_api::answers_like_the_grpc_service(http, &node);
+    crate::operator_tools::json_api::refuses_bad_input_with_json_4xx(http);
+    crate::operator_tools::grafana::dashboard_queries_only_exported_metrics(http);
 
     // The same through the command line, found from the config directory alone.
     let info = cli_json(&["node-info"], &dirs[0]);

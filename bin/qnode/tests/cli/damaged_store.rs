@@ -3,12 +3,8 @@
 //! either refuses the copy in words that name the file, or shows exactly what the intact
 //! store shows; none panics (exit 101) or aborts (a signal).
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::node::{spawn, start, Node};
-use common::{qnode, text};
+use crate::common::node::{spawn, start, Node};
+use crate::common::{qnode, text};
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -111,7 +107,7 @@ fn refused_run(dir: &Path) -> String {
     assert!(!status.success());
     assert_ne!(status.code(), Some(101), "run panicked");
     assert!(status.code().is_some(), "run was killed: {status}");
-    let log = common::remaining_lines(&node.log, Duration::from_secs(10));
+    let log = crate::common::remaining_lines(&node.log, Duration::from_secs(10));
     let log = log.join("\n");
     assert!(!log.contains("panicked"), "{log}");
     log

@@ -6,13 +6,9 @@
 //! Needs root to mount (CI and these machines run as root); elsewhere each test says
 //! SKIPPED and passes without testing.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::http::get;
-use common::node::{spawn, start, Node};
-use common::{qnode, text, wait_for};
+use crate::common::http::get;
+use crate::common::node::{spawn, start, Node};
+use crate::common::{qnode, text, wait_for};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;

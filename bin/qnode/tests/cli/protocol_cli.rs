@@ -1,10 +1,6 @@
 //! `qnode hash`, `qnode frame chain` and `qnode frames`, run as real processes.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::{listed_frame_numbers, qnode, text};
+use crate::common::{listed_frame_numbers, qnode, text};
 use qnode_test_vectors::schema::Frame;
 use std::path::Path;
 

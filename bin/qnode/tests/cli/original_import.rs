@@ -4,11 +4,7 @@
 //! carried over and verified link by link, VDF by VDF and opening by opening; the
 //! original's directory untouched; damaged files refused with nothing written.
 
-#![allow(clippy::unwrap_used)] // the shared helpers unwrap: a failed unwrap is a failed test
-
-mod common;
-
-use common::{qnode, text};
+use crate::common::{qnode, text};
 use qnode_kzg::{Ceremony, Scalar, Setup};
 use qnode_protocol::frame::DEFAULT_FILTER;
 use qnode_prover::proof_chain::{check, original_seams, records};

@@ -3,12 +3,8 @@
 //! opened proof, the commitment or the opening. `qnode proofs --verify` must fail that
 //! increment and name it.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
-use common::node::spawn;
-use common::{qnode, text};
+use crate::common::node::spawn;
+use crate::common::{qnode, text};
 use qnode_protocol::proof_record::{IndexedProof, ProofRecord};
 use redb::{Database, ReadableTable, TableDefinition};
 use std::path::Path;
@@ -65,7 +61,7 @@ fn a_flipped_byte_in_any_field_of_a_record_fails_that_increment() {
         ("opening", IndexedProof::BYTES + 74 + 10),
     ];
     for (field, offset) in fields {
-        let copy = common::copy_of(template.path());
+        let copy = crate::common::copy_of(template.path());
         flip_output_byte(copy.path(), offset);
         let c = copy.path().to_str().unwrap();
         let out = qnode(&["proofs", "--verify", "--config-dir", c]);
