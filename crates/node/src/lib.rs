@@ -32,6 +32,12 @@ use tokio::sync::watch;
 /// Runs the node until `shutdown` becomes true or a critical task fails, then stops every
 /// task and worker.
 pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<(), NodeError> {
+    run_under(config, Services::new(shutdown)).await
+}
+
+/// [`run`] with its tasks under `services`, which the caller made: it watches their board
+/// (a test, a simulation) or fails one of them on purpose ([`Services::failing`]).
+pub async fn run_under(config: NodeConfig, services: Services) -> Result<(), NodeError> {
     let divisor = config.divisor();
     if divisor > 1 {
         tracing::warn!(
@@ -39,7 +45,6 @@ pub async fn run(config: NodeConfig, shutdown: watch::Receiver<bool>) -> Result<
             "DEVNET difficulty: every VDF difficulty is divided by {divisor}"
         );
     }
-    let services = Services::new(shutdown);
     let running = match start(&config, &services).await {
         Ok(running) => running,
         Err(e) => {

@@ -131,8 +131,14 @@ impl SimNetwork {
     /// Starts node `i` again after [`SimNode::stop`]: the same key, store and bootstrap
     /// peers, on a new port.
     pub fn restart(&mut self, i: usize) -> Result<()> {
+        self.restart_failing(i, None)
+    }
+
+    /// [`SimNetwork::restart`], with the task `failing` (if any) of node `i` made to panic
+    /// each time it starts: a supervision test's fault.
+    pub fn restart_failing(&mut self, i: usize, failing: Option<&str>) -> Result<()> {
         let node = self.nodes.get_mut(i).context("no such simulated node")?;
-        node.restart(&self.plan)
+        node.restart_failing(&self.plan, failing)
     }
 
     /// Stops every node and worker; the first node error, if any.

@@ -7,6 +7,7 @@ use qnode_node::NodeError;
 use qnode_p2p::multiaddr::Protocol;
 use qnode_p2p::{KeyType, Multiaddr, PeerId};
 use qnode_services::context::ServiceContext;
+use qnode_tasks::{Services, TaskBoard};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub struct SimNode {
     worker_port: u16,
     bootstrap: Vec<Multiaddr>,
     context: Arc<OnceLock<Arc<ServiceContext>>>,
+    tasks: TaskBoard,
     stop: watch::Sender<bool>,
     /// `None` once a stop has awaited it.
     task: Option<JoinHandle<Result<(), NodeError>>>,
@@ -50,15 +52,17 @@ impl SimNode {
             worker_port,
             bootstrap,
             context: Arc::default(),
+            tasks: TaskBoard::default(),
             stop: watch::channel(false).0,
             task: None,
         };
-        node.launch(plan)?;
+        node.launch(plan, None)?;
         Ok(node)
     }
 
-    /// Runs the node (again): a fresh context slot and stop signal.
-    fn launch(&mut self, plan: &Plan) -> Result<()> {
+    /// Runs the node (again): a fresh context slot, stop signal and supervisor, with the
+    /// task `failing` (if any) made to panic each time it starts.
+    fn launch(&mut self, plan: &Plan, failing: Option<&str>) -> Result<()> {
         self.context = Arc::new(OnceLock::new());
         let config = plan.node_config(
             self.index,
@@ -68,14 +72,24 @@ impl SimNode {
             &self.context,
         )?;
         let (stop, stopped) = watch::channel(false);
+        let mut services = Services::new(stopped);
+        if let Some(task) = failing {
+            services = services.failing(task);
+        }
         self.stop = stop;
-        self.task = Some(tokio::spawn(qnode_node::run(config, stopped)));
+        self.tasks = services.board();
+        self.task = Some(tokio::spawn(qnode_node::run_under(config, services)));
         Ok(())
     }
 
     /// Its services, once its network is up.
     pub fn context(&self) -> Option<Arc<ServiceContext>> {
         self.context.get().cloned()
+    }
+
+    /// Its tasks, as their supervisor sees them (of its latest run).
+    pub fn tasks(&self) -> &TaskBoard {
+        &self.tasks
     }
 
     /// Whether its `run` has returned (a failure or a stop).
@@ -129,7 +143,13 @@ impl SimNode {
     /// Starts it again after [`SimNode::stop`]: the same key, store and bootstrap peers, on
     /// a new port.
     pub fn restart(&mut self, plan: &Plan) -> Result<()> {
+        self.restart_failing(plan, None)
+    }
+
+    /// [`SimNode::restart`], with the task `failing` (if any) made to panic each time it
+    /// starts: a supervision test's fault.
+    pub fn restart_failing(&mut self, plan: &Plan, failing: Option<&str>) -> Result<()> {
         anyhow::ensure!(self.task.is_none(), "{} still runs", self.dir.display());
-        self.launch(plan)
+        self.launch(plan, failing)
     }
 }

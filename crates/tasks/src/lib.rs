@@ -18,8 +18,9 @@
 //! The node's start-up, the swarm (`swarm`, in qnode-p2p) and the simulator's forgers all
 //! run their tasks through one [`Services`].
 //!
-//! Debug builds have one test-only hook: `QNODE_TEST_FAIL_TASK=<name>` makes that task
-//! panic each time it starts. Release builds ignore the variable.
+//! Tests fail a task on purpose: [`Services::failing`] makes one task panic each time it
+//! starts, for one node of a process of many; in debug builds, `QNODE_TEST_FAIL_TASK=<name>`
+//! does the same for a whole `qnode` process (release builds ignore the variable).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -82,6 +83,12 @@ impl Services {
             supervisors: Arc::default(),
             fail_task: injected_failure(),
         }
+    }
+
+    /// The same, but `task` panics each time it starts: a supervision test's fault.
+    pub fn failing(mut self, task: &str) -> Services {
+        self.fail_task = Some(task.to_owned());
+        self
     }
 
     /// Tasks stopped only by [`Services::finish`] or by a critical task's failure: for a

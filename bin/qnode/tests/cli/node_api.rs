@@ -1,20 +1,27 @@
-//! The node API against a running two-node devnet: every `NodeService` call checked
-//! against what the node's status says, reflection as grpcurl uses it, the same calls as
-//! JSON over HTTP, the Grafana dashboard's metric names, then `qnode node-info`,
-//! `qnode peers` and `qnode frames` through it.
+//! The node API of a running two-node network: every `NodeService` call checked against
+//! what the node's status says, reflection as grpcurl uses it, the same calls as JSON over
+//! HTTP, the Grafana dashboard's metric names, then `qnode node-info`, `qnode peers` and
+//! `qnode frames` through it. The nodes run in this process (the simulator's network, on
+//! ports from the OS, watched through their service contexts); the clients are the real
+//! ones: tonic, HTTP, and the `qnode` commands as processes.
 
-use crate::common::{fixed_pace, listed_frame_numbers, qnode, quiet, text, wait_for};
+use crate::common::{listed_frame_numbers, qnode, text};
 use qnode_operator::status::{self, Status};
+use qnode_options::Endpoint;
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{
     GetFrameInfoRequest, GetFramesRequest, GetNetworkInfoRequest, GetNodeInfoRequest,
     GetPeerInfoRequest, GetPeerManifestsRequest, GetTokenInfoRequest,
 };
-use std::path::{Path, PathBuf};
+use qnode_sim::network::SimNetwork;
+use qnode_sim::pace::Pace;
+use qnode_sim::plan::{Plan, Tweak};
+use qnode_sim::wait;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 use tonic::Code;
 
-const BASE_PORT: u16 = 27_000;
 const MASTER_FILTER: [u8; 32] = [0xff; 32];
 
 fn peer_bytes(status: &Status) -> Vec<u8> {
@@ -42,36 +49,64 @@ fn cli_json(args: &[&str], dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn every_node_api_call_against_a_running_devnet() {
-    let temp = tempfile::tempdir().unwrap();
-    let _devnet = quiet(|c| {
-        c.args(["devnet", "--nodes", "2", "--frame-interval-ms", "1000"])
-            .args(["--base-port", &BASE_PORT.to_string()])
-            .args(["--worker-base-port", "27500"])
-            .args(fixed_pace(2))
-            .arg("--dir")
-            .arg(temp.path())
-    });
-    let dirs: Vec<PathBuf> = (0..2)
-        .map(|i| temp.path().join(format!("node-{i}")))
-        .collect();
-    let (node, other) = wait_for(Duration::from_secs(180), "a verified peer", || {
-        let node = status::read(&dirs[0])?;
-        let other = status::read(&dirs[1])?;
+/// Two nodes with their HTTP listener and node API on ports the OS gives.
+fn plan(dir: &Path) -> Plan {
+    let any_port = Endpoint::At(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+    Plan {
+        dir: dir.to_path_buf(),
+        degree: 1,
+        seed: 1,
+        frame_interval: Duration::from_secs(1),
+        pace: Pace::for_simulation(2, 2),
+        tweak: Tweak::new(move |_, options| {
+            options.http_listen = Some(any_port);
+            options.grpc_listen = Some(any_port);
+        }),
+    }
+}
+
+/// Node 0 once it has verified node 1's report, is past frame 3 and has stored an
+/// increment; then the two nodes' statuses (where their listeners are, and what the API's
+/// answers are checked against), once node 0's shows the same.
+async fn verified_and_proving(plan: &Plan, network: &SimNetwork) -> (Status, Status) {
+    let other = network.nodes[1].peer_id;
+    wait::until(
+        "a verified peer and an increment",
+        plan.windows(30),
+        || async {
+            let ctx = network.nodes[0].context()?;
+            let peer = ctx.peers.get(&other)?;
+            let proved = ctx.metrics.proof_increment.get() >= 1;
+            (peer.reports_verified > 0 && ctx.head_number().await >= 3 && proved).then_some(())
+        },
+    )
+    .await
+    .unwrap();
+    // The status writer writes every second.
+    wait::until("the statuses", plan.windows(2), || async {
+        let node = status::read(&network.nodes[0].dir)?;
+        let other = status::read(&network.nodes[1].dir)?;
         let peer = node
             .peers
             .iter()
             .find(|p| p.info.peer_id.to_base58() == other.peer_id)?;
-        (peer.info.reports_verified > 0 && node.head_frame >= 3 && node.increment.is_some())
-            .then_some((node, other))
-    });
-    assert_eq!(
-        node.api_address,
-        Some(format!("127.0.0.1:{}", BASE_PORT + 200).parse().unwrap())
-    );
+        (peer.info.reports_verified > 0 && node.increment.is_some()).then_some((node, other))
+    })
+    .await
+    .unwrap()
+}
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+#[test]
+fn every_node_api_call_against_a_running_network() {
+    let temp = tempfile::tempdir().unwrap();
+    let plan = plan(temp.path());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let network = runtime.block_on(SimNetwork::start(&plan, 2)).unwrap();
+    let (node, other) = runtime.block_on(verified_and_proving(&plan, &network));
     runtime.block_on(async {
         let url = format!("http://{}", node.api_address.unwrap());
         let mut api = NodeServiceClient::connect(url.clone()).await.unwrap();
@@ -87,12 +122,16 @@ fn every_node_api_call_against_a_running_devnet() {
     crate::operator_tools::json_api::answers_like_the_grpc_service(http, &node);
     crate::operator_tools::json_api::refuses_bad_input_with_json_4xx(http);
     crate::operator_tools::grafana::dashboard_queries_only_exported_metrics(http);
+    the_commands_through_the_api(&network.nodes[0].dir, &other);
+    runtime.block_on(network.stop()).unwrap();
+}
 
-    // The same through the command line, found from the config directory alone.
-    let info = cli_json(&["node-info"], &dirs[0]);
-    assert_eq!(info["peer_id"], node.peer_id.as_str());
+/// `qnode node-info`, `peers` and `frames`, which find the API from the config directory.
+fn the_commands_through_the_api(dir: &Path, other: &Status) {
+    let info = cli_json(&["node-info"], dir);
+    assert_eq!(info["peer_id"], status::read(dir).unwrap().peer_id.as_str());
     assert_eq!(info["version"], "1.4.19");
-    let peers = cli_json(&["peers"], &dirs[0]);
+    let peers = cli_json(&["peers"], dir);
     assert!(peers["network"]
         .as_array()
         .unwrap()
@@ -104,6 +143,7 @@ fn every_node_api_call_against_a_running_devnet() {
         .iter()
         .any(|m| m["peer_id"] == other.peer_id.as_str()));
     // The store is the running node's (locked), so these frames came through the API.
+    let d = dir.to_str().unwrap();
     let out = qnode(&[
         "frames",
         "--json",
@@ -112,10 +152,10 @@ fn every_node_api_call_against_a_running_devnet() {
         "--to",
         "3",
         "--config-dir",
-        dirs[0].to_str().unwrap(),
+        d,
     ]);
     assert_eq!(listed_frame_numbers(&out), [0, 1, 2, 3]);
-    let table = qnode(&["peers", "--config-dir", dirs[0].to_str().unwrap()]);
+    let table = qnode(&["peers", "--config-dir", d]);
     assert!(
         text(&table.stdout).contains(&other.peer_id),
         "{}",
