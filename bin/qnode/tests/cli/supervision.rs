@@ -3,7 +3,7 @@
 //! a process shows: a task that stops the node makes `qnode run` exit with code 1 and a
 //! message naming it; `data_workers`, which supervises worker processes, restarts with
 //! backoff while `/readyz` and `/api/status` name it as down. Every other task is failed
-//! in-process, on a node of the simulator (`crates/sim/tests/supervision.rs`).
+//! in-process, on a node of the simulator (`crates/sim/tests/network/supervision.rs`).
 
 use crate::common::http::get;
 use crate::common::node::{spawn, spawn_with_env, Node};

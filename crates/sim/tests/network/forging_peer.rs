@@ -4,8 +4,6 @@
 //! as uncooperative; and coming back under the same key on a new connection does not wash
 //! the penalty away.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
 use qnode_operator::node_api::NodeApi;
 use qnode_operator::status::CounterValues;
 use qnode_p2p::{KeyType, Network, NodeKey, PeerId, GRAYLIST_THRESHOLD, PUBLISH_THRESHOLD};
@@ -30,6 +28,7 @@ async fn gossip_score(ctx: &ServiceContext, peer: &PeerId) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forging_peer_is_scored_out_and_the_honest_nodes_go_on() {
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let plan = Plan {
         dir: dir.path().to_path_buf(),

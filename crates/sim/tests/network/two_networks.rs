@@ -2,8 +2,6 @@
 //! verifies its own peers, every node meets the other network's node 0 and drops it, and no
 //! node counts an offence.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
 use qnode_operator::status::CounterValues;
 use qnode_p2p::Multiaddr;
 use qnode_sim::network::SimNetwork;
@@ -76,6 +74,7 @@ async fn settled(network: &SimNetwork, stranger: &Multiaddr) -> Option<Vec<Seen>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_networks_whose_nodes_dial_each_other_share_nothing() {
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let plans = [plan(dir.path(), 10), plan(dir.path(), 11)];
     let mut networks = Vec::new();

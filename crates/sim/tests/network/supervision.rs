@@ -10,8 +10,6 @@
 //!
 //! [`Services::failing`]: qnode_tasks::Services::failing
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
 use qnode_operator::health::{readiness, HealthRules};
 use qnode_options::Endpoint;
 use qnode_sim::network::SimNetwork;
@@ -76,6 +74,7 @@ fn state(network: &SimNetwork, task: &str) -> Option<TaskState> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_task_that_stops_the_node_stops_it_naming_the_task() {
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path());
     let mut network = prepared(&plan).await;
@@ -94,6 +93,7 @@ async fn a_failed_task_that_stops_the_node_stops_it_naming_the_task() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_task_that_restarts_is_shown_down_by_name_while_the_node_runs() {
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path());
     let mut network = prepared(&plan).await;

@@ -2,8 +2,6 @@
 //! it has a new head, so a lone node's head advances at the rate its frame time and its
 //! pacing allow, and the nodes of a network stay together without going back.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
 use qnode_prover::self_test::REPORT_FILE;
 use qnode_sim::network::SimNetwork;
 use qnode_sim::pace::Pace;
@@ -14,9 +12,6 @@ use std::time::{Duration, Instant};
 
 /// Frames each test watches go by.
 const FRAMES: u64 = 20;
-
-/// One network at a time: two would share the cores, and rates are what is tested.
-static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn plan(dir: &Path, nodes: usize, tweak: Tweak) -> Plan {
     Plan {
@@ -39,7 +34,7 @@ fn proof_ms(network: &SimNetwork) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lone_nodes_head_advances_at_the_rate_its_frame_time_allows() {
     const PACING_MS: u64 = 200;
-    let _alone = ALONE.lock().await;
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let pacing = Tweak::new(|_, options| options.min_frame_interval_ms = Some(PACING_MS));
     let plan = plan(dir.path(), 1, pacing);
@@ -78,7 +73,7 @@ async fn a_lone_nodes_head_advances_at_the_rate_its_frame_time_allows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_networks_heads_stay_within_two_frames_and_never_go_back() {
     const NODES: usize = 3;
-    let _alone = ALONE.lock().await;
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path(), NODES, Tweak::default());
     let network = SimNetwork::start(&plan, NODES).await.unwrap();

@@ -1,8 +1,6 @@
 //! A node that joins late catches up by sync alone; when it leaves the others notice, and
 //! when it comes back under the same key they pick it up again and it catches up again.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
 use qnode_operator::status::CounterValues;
 use qnode_services::context::ServiceContext;
 use qnode_sim::network::SimNetwork;
@@ -21,6 +19,7 @@ fn context(network: &SimNetwork, i: usize) -> Option<Arc<ServiceContext>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_node_syncs_and_a_node_that_returns_is_picked_up_again() {
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let plan = Plan {
         dir: dir.path().to_path_buf(),

@@ -1,7 +1,5 @@
 //! Real nodes in one process: they meet, agree on the master clock, and stop.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
 use qnode_sim::heads::HeadLog;
 use qnode_sim::network::SimNetwork;
 use qnode_sim::pace::Pace;
@@ -12,6 +10,7 @@ const PEERS: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_in_one_process_meet_agree_on_the_clock_and_stop() {
+    let _alone = crate::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let plan = Plan {
         dir: dir.path().to_path_buf(),
