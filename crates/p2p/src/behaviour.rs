@@ -1,18 +1,17 @@
 //! The swarm's protocols and their settings: BlossomSub with the original's parameters and
-//! peer-score thresholds, identify, Kademlia, and the direct channel as request/response;
+//! peer-score thresholds, identify, Kademlia, and the streams the direct channel runs on;
 //! and its transports: TCP secured by qnode's Noise (Ed448 or Ed25519 identities) with
 //! yamux, and QUIC for Ed25519 identities (rust-libp2p's QUIC takes only its own keys).
 
 use crate::gate::PeerGate;
 use crate::identify;
 use crate::noise::NoiseConfig;
+use crate::wire::NetworkError;
 use crate::wire::DEFAULT_PEER_TARGET;
-use crate::wire::{DirectRequest, DirectResponse, NetworkError};
 use futures::future::Either;
 use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::core::transport::{Boxed, OrTransport};
 use libp2p::core::upgrade::Version;
-use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{kad, quic, tcp, yamux, PeerId, StreamProtocol, Swarm, Transport};
 use qnode_blossomsub as blossomsub;
@@ -30,9 +29,9 @@ pub const MESH_PEERS_MAX: usize = 12;
 /// Every direct request gets an answer or fails within this time.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What a node of `network` names its protocols: the network is in each name, so nodes of
-/// two networks that meet share no protocol (the original keeps its discovery per
-/// network; qnode keeps Kademlia, the direct channel and identify apart too).
+/// What a node of `network` names its own protocols (Kademlia, identify's version): nodes
+/// of two networks that meet share neither. The direct channel is the original's, named
+/// after the server's peer id ([`crate::direct`]); only peers of our network ask it.
 pub(crate) fn protocol_name(network: u8, name: &str) -> String {
     format!("/quilibrium/{network}/{name}")
 }
@@ -62,7 +61,8 @@ pub(crate) struct Behaviour {
     pub(crate) pubsub: blossomsub::Behaviour,
     pub(crate) identify: identify::Behaviour,
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
-    pub(crate) direct: request_response::cbor::Behaviour<DirectRequest, DirectResponse>,
+    /// The direct channel's streams (see [`crate::direct`]).
+    pub(crate) streams: libp2p_stream::Behaviour,
     pub(crate) gate: PeerGate,
 }
 
@@ -89,23 +89,11 @@ fn behaviour(key: &Arc<NodeKey>, network: u8) -> Result<Behaviour, NetworkError>
         kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
     // Every node answers DHT queries; there is no public-address detection on devnets.
     kad.set_mode(Some(kad::Mode::Server));
-    let codec = request_response::cbor::codec::Codec::default()
-        .set_request_size_maximum(MAX_VALIDATION_BYTES as u64 + 64)
-        .set_response_size_maximum(MAX_VALIDATION_BYTES as u64 + 64);
     Ok(Behaviour {
         pubsub: pubsub(key.clone()),
         identify: identify::Behaviour::new(&key.public(), identify_version(network)),
         kad,
-        direct: request_response::cbor::Behaviour::with_codec(
-            codec,
-            [(
-                stream_protocol(network, "validation/1")?,
-                ProtocolSupport::Full,
-            )],
-            request_response::Config::default()
-                .with_request_timeout(REQUEST_TIMEOUT)
-                .with_max_concurrent_streams(64),
-        ),
+        streams: libp2p_stream::Behaviour::new(),
         // The driver sets the node's own target when it takes the swarm over.
         gate: PeerGate::new(DEFAULT_PEER_TARGET),
     })

@@ -1,5 +1,4 @@
-//! The network task: runs the swarm, carries out the node's commands, serves the direct
-//! channel, rate-limits peers, keeps bootstrap peers connected and dials what Kademlia
+//! The network task: runs the swarm, carries out the node's commands, rate-limits gossip, keeps bootstrap peers connected and dials what Kademlia
 //! finds. A peer becomes the node's peer only once identify shows it is on our network;
 //! a peer of another network is disconnected and, if it was a bootstrap peer, not redialled.
 
@@ -7,17 +6,14 @@ use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
 use crate::identify;
 use crate::rate_limit::RateLimiter;
 use crate::wire::{
-    bitmask_for, Command, ConnectedPeer, DirectHandler, DirectRequest, DirectResponse, Event,
-    GossipMessage, NetworkConfig, NetworkError, Reply, Verdict,
+    bitmask_for, Command, ConnectedPeer, Event, GossipMessage, NetworkConfig, NetworkError, Verdict,
 };
 use futures::StreamExt;
-use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{kad, Multiaddr, PeerId, Swarm};
 use qnode_blossomsub as blossomsub;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -32,10 +28,7 @@ const WALK_EVERY: Duration = Duration::from_secs(300);
 pub(crate) struct Driver {
     swarm: Swarm<Behaviour>,
     network: u8,
-    handler: Arc<dyn DirectHandler>,
-    pending: HashMap<OutboundRequestId, Reply<Vec<u8>>>,
     gossip_limit: RateLimiter,
-    direct_limit: RateLimiter,
     bootstrap: Vec<(PeerId, Multiaddr)>,
     events: mpsc::Sender<Event>,
     /// Remote address of every open connection, for the node API.
@@ -64,10 +57,7 @@ impl Driver {
         Driver {
             swarm,
             network: config.network,
-            handler: config.handler.clone(),
-            pending: HashMap::new(),
             gossip_limit: RateLimiter::new(config.gossip_rate),
-            direct_limit: RateLimiter::new(config.direct_rate),
             bootstrap,
             events,
             connections: HashMap::new(),
@@ -116,7 +106,6 @@ impl Driver {
         }
         self.trim(now);
         self.gossip_limit.forget_idle(now);
-        self.direct_limit.forget_idle(now);
     }
 
     /// Looks up our own key and a random key per bucket, dialling what it finds, unless
@@ -182,12 +171,13 @@ impl Driver {
             Command::Dial(address, done) => {
                 let _ = done.send(self.swarm.dial(address).map_err(NetworkError::operation));
             }
-            Command::Direct(peer, kind, body, done) => {
-                behaviour.gate.trimmer.request_sent(peer);
-                let id = behaviour
-                    .direct
-                    .send_request(&peer, DirectRequest { kind, body });
-                self.pending.insert(id, done);
+            Command::RequestSent(peer) => behaviour.gate.trimmer.request_sent(peer),
+            Command::RequestDone(peer) => behaviour.gate.trimmer.request_done(&peer),
+            Command::RequestReceived(peer) => {
+                behaviour
+                    .gate
+                    .trimmer
+                    .request_received(peer, Instant::now());
             }
             Command::Judge(message, verdict) => self.judge(&message, verdict),
             Command::SetScore(peer, score) => {
@@ -271,7 +261,6 @@ impl Driver {
                 // The gate refuses the dial once we have our target of peers.
                 let _ = self.swarm.dial(peer);
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Direct(event)) => self.direct(event),
             _ => {}
         }
     }
@@ -330,67 +319,6 @@ impl Driver {
         {
             tracing::debug!("node is behind on gossip; a message dropped");
             self.judge(&message, Verdict::Ignore);
-        }
-    }
-
-    fn direct(&mut self, event: request_response::Event<DirectRequest, DirectResponse>) {
-        match event {
-            request_response::Event::Message {
-                peer,
-                message:
-                    request_response::Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => {
-                if !self.direct_limit.allow(peer, Instant::now()) {
-                    tracing::debug!(%peer, "direct request over the rate limit, not answered");
-                    return;
-                }
-                self.trimmer().request_received(peer, Instant::now());
-                if let Some(answer) = self.handler.handle(peer, request.kind, &request.body) {
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .direct
-                        .send_response(channel, DirectResponse(answer));
-                }
-            }
-            request_response::Event::Message {
-                peer,
-                message:
-                    request_response::Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            } => {
-                self.trimmer().request_done(&peer);
-                if let Some(done) = self.pending.remove(&request_id) {
-                    let _ = done.send(Ok(response.0));
-                }
-            }
-            request_response::Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                self.trimmer().request_done(&peer);
-                if let Some(done) = self.pending.remove(&request_id) {
-                    let _ = done.send(Err(match error {
-                        request_response::OutboundFailure::ConnectionClosed => {
-                            NetworkError::ConnectionClosed
-                        }
-                        request_response::OutboundFailure::DialFailure => {
-                            NetworkError::NotConnected
-                        }
-                        request_response::OutboundFailure::Timeout => NetworkError::TimedOut,
-                        error => NetworkError::operation(error),
-                    }));
-                }
-            }
-            _ => {}
         }
     }
 }

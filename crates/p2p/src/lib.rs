@@ -17,11 +17,12 @@
 //!   (the network byte and the filter), StrictSign with the host key, forwarded only after
 //!   the node's verdict, with the original's peer-score thresholds on the node's own
 //!   per-peer score.
-//! - Direct channel: request/response on `/quilibrium/<network>/validation/1` carrying the
-//!   original's `ValidationService` messages (protobuf bytes), bounded in size and time.
-//! - Every peer is rate-limited on gossip and on direct requests.
+//! - Direct channel: the original's, gRPC `ValidationService` over a libp2p stream on
+//!   `/p2p/direct-channel/<server's peer id>validation` ([`direct`]), bounded in size and time.
+//! - Every peer is rate-limited on gossip and on the direct channels it opens.
 
 mod behaviour;
+mod direct;
 mod driver;
 mod gate;
 pub mod identify;

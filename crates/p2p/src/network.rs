@@ -1,7 +1,10 @@
 //! A handle to the running swarm: what the node can ask of the network and what the
 //! network tells the node.
 
-use crate::behaviour::{build_swarm, speaks_quic, Behaviour, MAX_VALIDATION_BYTES};
+use crate::behaviour::{
+    build_swarm, speaks_quic, Behaviour, MAX_VALIDATION_BYTES, REQUEST_TIMEOUT,
+};
+use crate::direct;
 use crate::driver::Driver;
 use crate::wire::{
     Command, ConnectedPeer, DirectKind, Event, GossipMessage, NetworkConfig, NetworkError, Reply,
@@ -24,6 +27,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 #[derive(Clone)]
 pub struct Network {
     commands: mpsc::Sender<Command>,
+    streams: libp2p_stream::Control,
     local_peer_id: PeerId,
     listening: Vec<Multiaddr>,
     receipts: Arc<ReceiptCounter>,
@@ -78,6 +82,17 @@ impl BoundSwarm {
         let local_peer_id = *self.swarm.local_peer_id();
         let (commands, command_rx) = mpsc::channel(256);
         let (events, event_rx) = mpsc::channel(1024);
+        let streams = self.swarm.behaviour().streams.new_control();
+        let handler = config.handler.clone();
+        let rate = config.direct_rate;
+        direct::serve(
+            streams.clone(),
+            local_peer_id,
+            handler,
+            rate,
+            commands.clone(),
+            tasks,
+        )?;
         let driver = Driver::new(self.swarm, &config, bootstrap, events);
         tasks.spawn_critical(
             "swarm",
@@ -87,6 +102,7 @@ impl BoundSwarm {
         Ok((
             Network {
                 commands,
+                streams,
                 local_peer_id,
                 listening: self.listening,
                 receipts: self.receipts,
@@ -245,7 +261,12 @@ impl Network {
         if body.len() > MAX_VALIDATION_BYTES {
             return Err(NetworkError::operation("direct request too large"));
         }
-        self.ask(|tx| Command::Direct(peer, kind, body, tx)).await
+        // Told so the connection is not trimmed while the request is in flight.
+        let _ = self.commands.send(Command::RequestSent(peer)).await;
+        let call = direct::call(self.streams.clone(), peer, kind, &body);
+        let answer = tokio::time::timeout(REQUEST_TIMEOUT, call).await;
+        let _ = self.commands.send(Command::RequestDone(peer)).await;
+        answer.unwrap_or(Err(NetworkError::TimedOut))
     }
 
     /// Tells BlossomSub whether to forward a message.

@@ -6,7 +6,6 @@
 
 use crate::rate_limit::Rate;
 use libp2p::{Multiaddr, PeerId};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -55,7 +54,7 @@ impl NetworkError {
 }
 
 /// The two services of the direct channel (the original's `ValidationService`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectKind {
     /// `PerformValidation`: a `ValidationMessage`, answered with one (the bandwidth echo).
     Validation,
@@ -63,20 +62,8 @@ pub enum DirectKind {
     Sync,
 }
 
-/// A direct request on the wire: which service, and the protobuf bytes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct DirectRequest {
-    pub(crate) kind: DirectKind,
-    #[serde(with = "serde_bytes")]
-    pub(crate) body: Vec<u8>,
-}
-
-/// A direct response on the wire: the protobuf bytes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct DirectResponse(#[serde(with = "serde_bytes")] pub(crate) Vec<u8>);
-
-/// Answers the direct channel's requests (the node's channel listener). It runs on the
-/// network task, so it must be quick; `None` sends no answer (the peer times out).
+/// Answers the direct channel's requests (the node's channel listener), on the channel's
+/// server task. `None` answers a validation with an error and a sync with no batch.
 pub trait DirectHandler: Send + Sync + 'static {
     /// The answer to `body` of `kind` from `from`.
     fn handle(&self, from: PeerId, kind: DirectKind, body: &[u8]) -> Option<Vec<u8>>;
@@ -176,7 +163,12 @@ pub(crate) enum Command {
     Subscribe(Vec<u8>, Reply<()>),
     Publish(Vec<u8>, Vec<u8>, Reply<()>),
     Dial(Multiaddr, Reply<()>),
-    Direct(PeerId, DirectKind, Vec<u8>, Reply<Vec<u8>>),
+    /// We opened a direct channel to the peer (not trimmed until it is done).
+    RequestSent(PeerId),
+    /// Our request to the peer was answered or failed.
+    RequestDone(PeerId),
+    /// The peer opened a direct channel to us.
+    RequestReceived(PeerId),
     Judge(GossipMessage, Verdict),
     SetScore(PeerId, f64),
     Connected(Reply<Vec<ConnectedPeer>>),

@@ -5,10 +5,13 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use prost::Message;
 use qnode_p2p::{
     DirectHandler, DirectKind, Event, KeyType, Multiaddr, Network, NetworkConfig, NodeKey, PeerId,
     Verdict, MAX_VALIDATION_BYTES,
 };
+use qnode_protocol::pb::clock::{ClockFramesRequest, ClockFramesResponse};
+use qnode_protocol::pb::node::{SyncRequest, SyncResponse, ValidationMessage};
 use qnode_tasks::Services;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,16 +20,37 @@ use tokio::time::timeout;
 
 const FILTER: &[u8] = &[0xff; 32];
 
-/// Echoes validation requests; answers sync requests with their length.
+/// Echoes validation requests; answers a sync request with a batch that starts where it
+/// asked.
 struct Echo;
 
 impl DirectHandler for Echo {
     fn handle(&self, _: PeerId, kind: DirectKind, body: &[u8]) -> Option<Vec<u8>> {
         match kind {
             DirectKind::Validation => Some(body.to_vec()),
-            DirectKind::Sync => Some(body.len().to_be_bytes().to_vec()),
+            DirectKind::Sync => {
+                let asked = SyncRequest::decode(body).ok()?.frames_request?;
+                let batch = SyncResponse {
+                    frames_response: Some(ClockFramesResponse {
+                        from_frame_number: asked.from_frame_number,
+                        ..Default::default()
+                    }),
+                };
+                Some(batch.encode_to_vec())
+            }
         }
     }
+}
+
+fn sync_from(frame: u64) -> Vec<u8> {
+    let asked = ClockFramesRequest {
+        from_frame_number: frame,
+        ..Default::default()
+    };
+    SyncRequest {
+        frames_request: Some(asked),
+    }
+    .encode_to_vec()
 }
 
 async fn node(bootstrap: Vec<Multiaddr>) -> (Network, Receiver<Event>) {
@@ -154,7 +178,8 @@ async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
         "the author survives relaying"
     );
 
-    let payload: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let validation: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let payload = ValidationMessage { validation }.encode_to_vec();
     // QUIC needs an Ed25519 identity on both sides (rust-libp2p's TLS).
     let paths = [
         ("tcp", address(&a, false), KeyType::Ed448),
@@ -177,10 +202,11 @@ async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
         assert_eq!(echo, payload, "{name}");
     }
     let sync = b
-        .request(a.local_peer_id(), DirectKind::Sync, vec![1, 2, 3])
+        .request(a.local_peer_id(), DirectKind::Sync, sync_from(7))
         .await
         .unwrap();
-    assert_eq!(sync, 3usize.to_be_bytes());
+    let batch = SyncResponse::decode(sync.as_slice()).unwrap();
+    assert_eq!(batch.frames_response.unwrap().from_frame_number, 7);
 
     let too_big = vec![0u8; MAX_VALIDATION_BYTES + 1];
     assert!(b
@@ -334,7 +360,7 @@ async fn a_node_at_its_peer_target_dials_no_one_new_but_is_still_reachable() {
             .collect();
     assert!(causes.iter().any(|c| c.contains("target")), "{causes:?}");
     let answer = full
-        .request(other.local_peer_id(), DirectKind::Sync, vec![])
+        .request(other.local_peer_id(), DirectKind::Sync, sync_from(0))
         .await;
     assert!(
         matches!(answer, Err(qnode_p2p::NetworkError::NotConnected)),
@@ -344,11 +370,19 @@ async fn a_node_at_its_peer_target_dials_no_one_new_but_is_still_reachable() {
     // A peer that dials it is accepted (up to its ceiling) and answered.
     other.dial(address(&full, false)).await.unwrap();
     wait_for_connection(&full, other.local_peer_id()).await;
+    let message = ValidationMessage {
+        validation: vec![7],
+    }
+    .encode_to_vec();
     let echo = other
-        .request(full.local_peer_id(), DirectKind::Validation, vec![7])
+        .request(
+            full.local_peer_id(),
+            DirectKind::Validation,
+            message.clone(),
+        )
         .await
         .unwrap();
-    assert_eq!(echo, vec![7]);
+    assert_eq!(echo, message);
 }
 
 /// The swarm is a supervised task: on the board while its handle lives, closed with its

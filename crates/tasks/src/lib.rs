@@ -5,8 +5,9 @@
 //! - [`Policy::StopNode`]: every other task is stopped and `qnode run` exits non-zero with a
 //!   message naming the task. For tasks that own what nobody can recreate (the network's
 //!   event stream, a service's queue, a listening socket) or without which the node is of
-//!   no use: `swarm`, `message_subscriber`, `frame_validator`, `challenge_proof_verifier`,
-//!   `bandwidth_test`, `report_publisher`, `proof_loop`, `http`, `node_api`.
+//!   no use: `swarm`, `direct_channel`, `message_subscriber`, `frame_validator`,
+//!   `challenge_proof_verifier`, `bandwidth_test`, `report_publisher`, `proof_loop`, `http`,
+//!   `node_api`.
 //! - [`Policy::Restart`]: the task is started again after a backoff of 1 s, doubling up to
 //!   30 s, back to 1 s once it has run for a minute. For tasks that keep no state of their
 //!   own: `frame_sync`, `master_prover`, `data_workers` (the worker processes'

@@ -169,11 +169,13 @@ fn bench_loop_reports_the_critical_path_beside_the_sequential_total() {
             critical > 0.0 && open > 0.0 && store > 0.0 && rss > 0.0,
             "{out}"
         );
-        // The opening and the store are off the critical path, so it is shorter.
+        // The total is the sum of the parts. Each of the five figures is printed rounded to
+        // 0.1 ms, so they can disagree by up to 5 × 0.05 (0.2 was seen: 31.0 against 30.8).
         assert!(
-            (total - (round_trip + critical + open + store)).abs() < 0.2,
+            (total - (round_trip + critical + open + store)).abs() <= 0.25 + 1e-9,
             "{out}"
         );
+        // The opening and the store are off the critical path, so it is shorter.
         assert!(critical < total, "{out}");
     }
 }

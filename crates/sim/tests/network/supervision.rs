@@ -22,8 +22,9 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Tasks whose failure stops the node (see `qnode_tasks`).
-const STOPPING: [&str; 9] = [
+const STOPPING: [&str; 10] = [
     "swarm",
+    "direct_channel",
     "message_subscriber",
     "frame_validator",
     "challenge_proof_verifier",
