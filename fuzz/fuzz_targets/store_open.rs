@@ -12,7 +12,9 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    let Ok(store) = Store::open_read_only(&path) else { return };
+    let Ok(store) = Store::open_read_only(&path) else {
+        return;
+    };
     if let Ok(report) = store.check() {
         for chain in &report.chains {
             let _ = store.latest_data_time_proof(&chain.peer);
