@@ -61,12 +61,40 @@ async fn open(control: Control, peer: PeerId) -> Result<tonic::transport::Channe
         })
 }
 
-/// A request that failed after the channel opened: a stream reset or a closed connection
-/// is the connection's end; anything else, the peer's answer.
+/// A request that failed after the channel opened. A status the peer's service sent is its
+/// answer; one made from a transport error (a reset stream, a closed or trimmed connection:
+/// tonic keeps that error as the status's source) is the connection's end, which no one is
+/// blamed for, as before the channel was gRPC.
 fn failure(status: tonic::Status) -> NetworkError {
+    if std::error::Error::source(&status).is_some() {
+        return NetworkError::ConnectionClosed;
+    }
     match status.code() {
         Code::Unavailable | Code::Cancelled => NetworkError::ConnectionClosed,
         Code::DeadlineExceeded => NetworkError::TimedOut,
         _ => NetworkError::operation(status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure;
+    use crate::wire::NetworkError;
+    use tonic::{Code, Status};
+
+    #[test]
+    fn a_transport_error_ends_the_connection_and_a_peers_status_is_its_answer() {
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let from_transport = Status::from_error(Box::new(reset));
+        assert!(matches!(
+            failure(from_transport),
+            NetworkError::ConnectionClosed
+        ));
+        let refused = Status::new(Code::InvalidArgument, "not a validation message");
+        assert!(matches!(failure(refused), NetworkError::Operation(_)));
+        let gone = Status::new(Code::Unavailable, "shutting down");
+        assert!(matches!(failure(gone), NetworkError::ConnectionClosed));
+        let late = Status::new(Code::DeadlineExceeded, "timeout");
+        assert!(matches!(failure(late), NetworkError::TimedOut));
     }
 }
