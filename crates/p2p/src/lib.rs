@@ -18,7 +18,8 @@
 //!   the node's verdict, with the original's peer-score thresholds on the node's own
 //!   per-peer score.
 //! - Direct channel: the original's, gRPC `ValidationService` over a libp2p stream on
-//!   `/p2p/direct-channel/<server's peer id>validation` ([`direct`]), bounded in size and time.
+//!   `/p2p/direct-channel/<server's peer id>validation` (the `direct` module), bounded in
+//!   size and time.
 //! - Every peer is rate-limited on gossip and on the direct channels it opens.
 
 mod behaviour;
