@@ -8,21 +8,9 @@
 
 use qnode_p2p::{DirectHandler, DirectKind, KeyType, Network, NetworkConfig, NodeKey, PeerId};
 use qnode_tasks::Services;
-use qnode_test_vectors::{recorded, unhex};
-use serde::Deserialize;
+use qnode_test_vectors::{recorded_perform_validation, recorded_sync};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-#[derive(Deserialize)]
-struct Recorded {
-    sync: Sync,
-}
-
-#[derive(Deserialize)]
-struct Sync {
-    request: String,
-    responses: Vec<String>,
-}
 
 /// Answers as the recorded original did, and keeps what it was asked.
 struct RecordedOriginal {
@@ -51,18 +39,12 @@ async fn node(handler: Arc<dyn DirectHandler>) -> Network {
         .0
 }
 
-fn perform_validation_message() -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-vectors/recorded/perform_validation.pb");
-    std::fs::read(path).expect("perform_validation.pb")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_originals_exchanges_cross_the_direct_channel_byte_for_byte() {
-    let recorded: Recorded = recorded("validation.json");
+    let recorded = recorded_sync();
     let original = Arc::new(RecordedOriginal {
-        sync_request: unhex(&recorded.sync.request),
-        first_batch: unhex(&recorded.sync.responses[0]),
+        sync_request: recorded.request,
+        first_batch: recorded.responses[0].clone(),
         asked: Mutex::default(),
     });
     let server = node(original.clone()).await;
@@ -75,7 +57,7 @@ async fn the_originals_exchanges_cross_the_direct_channel_byte_for_byte() {
     let address = server.listening()[0].clone();
     client.dial(address).await.unwrap();
 
-    let message = perform_validation_message();
+    let message = recorded_perform_validation();
     let peer = server.local_peer_id();
     let deadline = Instant::now() + Duration::from_secs(10);
     let echo = loop {

@@ -178,12 +178,30 @@ async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
         "the author survives relaying"
     );
 
+    the_direct_channel_echoes_and_syncs(&a, &b).await;
+
+    b.set_score(a.local_peer_id(), -1000.0).await;
+    let scores = b.scores().await.unwrap();
+    let of_a = scores
+        .iter()
+        .find(|(p, _)| *p == a.local_peer_id())
+        .unwrap()
+        .1;
+    assert!(
+        of_a <= -10_000.0,
+        "the app score enters with weight 10: {of_a}"
+    );
+}
+
+/// The 1 MiB echo from a new node over TCP and over QUIC, a sync batch, and a request too
+/// large refused, all asked of `a` (`b` is connected to it).
+async fn the_direct_channel_echoes_and_syncs(a: &Network, b: &Network) {
     let validation: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
     let payload = ValidationMessage { validation }.encode_to_vec();
     // QUIC needs an Ed25519 identity on both sides (rust-libp2p's TLS).
     let paths = [
-        ("tcp", address(&a, false), KeyType::Ed448),
-        ("quic", address(&a, true), KeyType::Ed25519),
+        ("tcp", address(a, false), KeyType::Ed448),
+        ("quic", address(a, true), KeyType::Ed25519),
     ];
     for (name, target, key_type) in paths {
         let (d, _d_events) = node_with(key_type, vec![]).await;
@@ -213,18 +231,6 @@ async fn gossip_is_forwarded_once_accepted_and_the_direct_channel_echoes() {
         .request(a.local_peer_id(), DirectKind::Validation, too_big)
         .await
         .is_err());
-
-    b.set_score(a.local_peer_id(), -1000.0).await;
-    let scores = b.scores().await.unwrap();
-    let of_a = scores
-        .iter()
-        .find(|(p, _)| *p == a.local_peer_id())
-        .unwrap()
-        .1;
-    assert!(
-        of_a <= -10_000.0,
-        "the app score enters with weight 10: {of_a}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

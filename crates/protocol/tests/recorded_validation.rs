@@ -7,25 +7,11 @@
 use prost::Message;
 use qnode_protocol::frame::{self, DEFAULT_FILTER};
 use qnode_protocol::pb::node::{SyncRequest, SyncResponse, ValidationMessage};
-use qnode_test_vectors::{recorded, unhex};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Recorded {
-    sync: Sync,
-}
-
-#[derive(Deserialize)]
-struct Sync {
-    request: String,
-    responses: Vec<String>,
-}
+use qnode_test_vectors::{recorded_perform_validation, recorded_sync};
 
 #[test]
 fn the_originals_bandwidth_test_message_decodes_and_encodes_back() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-vectors/recorded/perform_validation.pb");
-    let bytes = std::fs::read(path).expect("perform_validation.pb");
+    let bytes = recorded_perform_validation();
     let message = ValidationMessage::decode(bytes.as_slice()).expect("decodes");
     assert_eq!(message.validation.len(), 1024 * 1024, "the 1 MiB echo");
     assert_eq!(message.encode_to_vec(), bytes);
@@ -33,19 +19,18 @@ fn the_originals_bandwidth_test_message_decodes_and_encodes_back() {
 
 #[test]
 fn the_originals_sync_stream_decodes_and_every_frame_validates() {
-    let recorded: Recorded = recorded("validation.json");
-    let request_bytes = unhex(&recorded.sync.request);
+    let recorded = recorded_sync();
+    let request_bytes = recorded.request;
     let request = SyncRequest::decode(request_bytes.as_slice()).expect("decodes");
     assert_eq!(request.encode_to_vec(), request_bytes);
     let asked = request.frames_request.expect("a frames request");
     assert_eq!(asked.filter, DEFAULT_FILTER);
     let mut expected = asked.from_frame_number;
     let mut parent_output: Option<Vec<u8>> = None;
-    assert!(recorded.sync.responses.len() >= 2, "more than one batch");
-    for response in &recorded.sync.responses {
-        let bytes = unhex(response);
+    assert!(recorded.responses.len() >= 2, "more than one batch");
+    for bytes in &recorded.responses {
         let decoded = SyncResponse::decode(bytes.as_slice()).expect("decodes");
-        assert_eq!(decoded.encode_to_vec(), bytes);
+        assert_eq!(&decoded.encode_to_vec(), bytes);
         let batch = decoded.frames_response.expect("frames");
         assert_eq!(batch.from_frame_number, expected);
         // The original serves [from, from + 15): at most 15 frames a batch.

@@ -7,6 +7,7 @@ use qnode_node::{ContextObserver, NodeConfig, Process};
 use qnode_options::{ByteSize, Endpoint, Hex, Settings};
 use qnode_protocol::frame;
 use qnode_services::context::ServiceContext;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -51,6 +52,16 @@ impl Tweak {
     /// `change` applied to every node's options.
     pub fn new(change: impl Fn(usize, &mut Settings) + Send + Sync + 'static) -> Tweak {
         Tweak(Some(Arc::new(change)))
+    }
+
+    /// Every node's HTTP listener and node API on, on ports the OS gives (each node's
+    /// `status.json` says where).
+    pub fn operator_listeners() -> Tweak {
+        let any_port = Endpoint::At(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        Tweak::new(move |_, options| {
+            options.http_listen = Some(any_port);
+            options.grpc_listen = Some(any_port);
+        })
     }
 }
 

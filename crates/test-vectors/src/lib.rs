@@ -43,6 +43,45 @@ pub fn recorded<T: DeserializeOwned>(file: &str) -> T {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The `Sync` exchange of `recorded/validation.json`: a behind node's request and the
+/// original server's answers on that one stream, as bytes.
+pub struct RecordedSync {
+    /// The `SyncRequest`.
+    pub request: Vec<u8>,
+    /// Each `SyncResponse`, in the order the server sent them.
+    pub responses: Vec<Vec<u8>>,
+}
+
+/// Reads [`RecordedSync`].
+///
+/// # Panics
+/// When the file is missing or malformed.
+pub fn recorded_sync() -> RecordedSync {
+    #[derive(serde::Deserialize)]
+    struct File {
+        sync: Exchange,
+    }
+    #[derive(serde::Deserialize)]
+    struct Exchange {
+        request: String,
+        responses: Vec<String>,
+    }
+    let file: File = recorded("validation.json");
+    RecordedSync {
+        request: unhex(&file.sync.request),
+        responses: file.sync.responses.iter().map(|r| unhex(r)).collect(),
+    }
+}
+
+/// `recorded/perform_validation.pb`: the original's 1 MiB bandwidth-test message.
+///
+/// # Panics
+/// When the file is missing.
+pub fn recorded_perform_validation() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("recorded/perform_validation.pb");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
 /// Decodes a hex string from a vector.
 ///
 /// # Panics

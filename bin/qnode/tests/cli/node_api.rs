@@ -7,7 +7,6 @@
 
 use crate::common::{listed_frame_numbers, qnode, text};
 use qnode_operator::status::{self, Status};
-use qnode_options::Endpoint;
 use qnode_protocol::pb::node::node_service_client::NodeServiceClient;
 use qnode_protocol::pb::node::{
     GetFrameInfoRequest, GetFramesRequest, GetNetworkInfoRequest, GetNodeInfoRequest,
@@ -17,7 +16,6 @@ use qnode_sim::network::SimNetwork;
 use qnode_sim::pace::Pace;
 use qnode_sim::plan::{Plan, Tweak};
 use qnode_sim::wait;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 use tonic::Code;
@@ -51,17 +49,13 @@ fn cli_json(args: &[&str], dir: &Path) -> serde_json::Value {
 
 /// Two nodes with their HTTP listener and node API on ports the OS gives.
 fn plan(dir: &Path) -> Plan {
-    let any_port = Endpoint::At(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
     Plan {
         dir: dir.to_path_buf(),
         degree: 1,
         seed: 1,
         frame_interval: Duration::from_secs(1),
         pace: Pace::for_simulation(2, 2),
-        tweak: Tweak::new(move |_, options| {
-            options.http_listen = Some(any_port);
-            options.grpc_listen = Some(any_port);
-        }),
+        tweak: Tweak::operator_listeners(),
     }
 }
 

@@ -11,13 +11,11 @@
 //! [`Services::failing`]: qnode_tasks::Services::failing
 
 use qnode_operator::health::{readiness, HealthRules};
-use qnode_options::Endpoint;
 use qnode_sim::network::SimNetwork;
 use qnode_sim::pace::Pace;
 use qnode_sim::plan::{Plan, Tweak};
 use qnode_sim::wait;
 use qnode_tasks::{Policy, TaskState};
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -46,17 +44,13 @@ const RESTARTING: [&str; 4] = [
 /// One node with its HTTP listener and node API on (each a task to fail), on ports the OS
 /// gives.
 fn plan(dir: &Path) -> Plan {
-    let any_port = Endpoint::At(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
     Plan {
         dir: dir.to_path_buf(),
         degree: 1,
         seed: 1,
         frame_interval: Duration::from_secs(1),
         pace: Pace::for_simulation(1, 2),
-        tweak: Tweak::new(move |_, options| {
-            options.http_listen = Some(any_port);
-            options.grpc_listen = Some(any_port);
-        }),
+        tweak: Tweak::operator_listeners(),
     }
 }
 
