@@ -1,6 +1,7 @@
-//! The network task: runs the swarm, carries out the node's commands, rate-limits gossip, keeps bootstrap peers connected and dials what Kademlia
-//! finds. A peer becomes the node's peer only once identify shows it is on our network;
-//! a peer of another network is disconnected and, if it was a bootstrap peer, not redialled.
+//! The network task: runs the swarm, carries out the node's commands, rate-limits gossip,
+//! keeps bootstrap peers connected and dials what Kademlia finds. A peer becomes the node's
+//! peer only once identify shows it is on our network; a peer of another network is
+//! disconnected and, if it was a bootstrap peer, not redialled.
 
 use crate::behaviour::{identify_version, Behaviour, BehaviourEvent};
 use crate::identify;

@@ -24,7 +24,7 @@ pub(crate) fn protocol(server: &PeerId) -> Result<StreamProtocol, NetworkError> 
         .map_err(NetworkError::setup)
 }
 
-/// Requests after which a channel is closed by its server, whatever the client does.
+/// How long a served channel lives before its server closes it, whatever the client does.
 const CHANNEL_LIFETIME: Duration = Duration::from_secs(2 * crate::REQUEST_TIMEOUT.as_secs());
 
 /// The peer at the other end of a served channel, in each request's extensions.
